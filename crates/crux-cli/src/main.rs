@@ -1,0 +1,73 @@
+//! The `crux` binary: parses the command line and dispatches to each command.
+
+mod chat;
+mod config;
+mod exit;
+mod mock;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Crux: one typed API over nine LLM providers.
+#[derive(Debug, Parser)]
+#[command(name = "crux", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Send one chat request from the terminal.
+    Chat(chat::ChatArgs),
+    /// Run a local mock provider server (OpenAI wire) for tests and demos.
+    Mock(mock::MockArgs),
+}
+
+fn init_logging() {
+    let filter = std::env::var("CRUX_LOG").unwrap_or_else(|_| "warn".to_owned());
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let json = match std::env::var("CRUX_LOG_FORMAT").ok().as_deref() {
+        Some("json") => true,
+        Some("text") => false,
+        _ => !std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Chat(args) => chat::run(args).await,
+            Command::Mock(args) => mock::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            failure.exit_code()
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! `Client`: the typed entry point (chat, chat_stream, embed, list_models) over one shared HTTP client.
+
+mod send;
+mod stream;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use secrecy::{ExposeSecret, SecretString};
+
+pub use self::stream::ChatStream;
+use crate::error::{Error, Result, TimeoutPhase};
+use crate::providers::{ProviderId, ProviderSpec, Wire};
+use crate::types::{ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, ModelInfo};
+use crate::wire::openai;
+
+/// Per-phase timeouts. The HTTP client itself has no total timeout (it would cut long streams).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Opening the TCP/TLS connection (client-wide).
+    pub connect: Duration,
+    /// From sending the request to the response head.
+    pub first_byte: Duration,
+    /// Longest gap between two stream reads.
+    pub idle: Duration,
+    /// The whole call, retries included.
+    pub total: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(5),
+            first_byte: Duration::from_secs(30),
+            idle: Duration::from_secs(30),
+            total: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Retry policy for failures before the first byte is forwarded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// First backoff step (doubled each retry, with jitter).
+    pub initial_backoff: Duration,
+    /// Backoff cap.
+    pub max_backoff: Duration,
+    /// Largest server `retry-after` honoured; longer hints fall back to backoff.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 2,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+/// How to reach one provider.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderConfig {
+    /// Endpoint override; `None` uses the table's public endpoint.
+    pub base_url: Option<String>,
+    /// API key.
+    pub api_key: Option<SecretString>,
+    /// Timeout override for this provider.
+    pub timeouts: Option<Timeouts>,
+    /// Extra headers sent on every request (e.g. OpenRouter attribution).
+    pub headers: Vec<(String, String)>,
+}
+
+/// Builder for [`Client`].
+#[derive(Debug, Default)]
+pub struct ClientBuilder {
+    providers: Vec<(ProviderId, ProviderConfig)>,
+    timeouts: Timeouts,
+    retry: RetryPolicy,
+}
+
+impl ClientBuilder {
+    /// Configure a provider (later calls for the same provider win).
+    pub fn provider(mut self, id: ProviderId, config: ProviderConfig) -> Self {
+        self.providers.push((id, config));
+        self
+    }
+    /// Default timeouts.
+    pub fn timeouts(mut self, t: Timeouts) -> Self {
+        self.timeouts = t;
+        self
+    }
+    /// Retry policy.
+    pub fn retry(mut self, r: RetryPolicy) -> Self {
+        self.retry = r;
+        self
+    }
+    /// Build the client and its shared connection pool.
+    pub fn build(self) -> Result<Client> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(self.timeouts.connect)
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .user_agent(concat!("crux/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        let mut providers: Vec<ProviderConfig> = ProviderId::ALL
+            .iter()
+            .map(|_| ProviderConfig::default())
+            .collect();
+        for (id, cfg) in self.providers {
+            providers[id as usize] = cfg;
+        }
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                providers,
+                timeouts: self.timeouts,
+                retry: self.retry,
+            }),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    http: reqwest::Client,
+    providers: Vec<ProviderConfig>,
+    timeouts: Timeouts,
+    retry: RetryPolicy,
+}
+
+/// A cheap-to-clone handle that talks to every configured provider.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+/// Everything needed to send one request to one provider.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub spec: &'static ProviderSpec,
+    pub url: String,
+    pub key: Option<SecretString>,
+    pub headers: Vec<(String, String)>,
+    pub timeouts: Timeouts,
+}
+
+impl Client {
+    /// Start configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Resolve endpoint, key and timeouts for `provider` + `path`.
+    pub(crate) fn target(&self, provider: ProviderId, path: &str) -> Result<Target> {
+        let spec = provider.spec();
+        let cfg = &self.inner.providers[provider as usize];
+        let key = cfg
+            .api_key
+            .clone()
+            .filter(|k| !k.expose_secret().trim().is_empty());
+        if key.is_none() && !spec.key_optional() {
+            return Err(Error::Config(format!(
+                "no API key for {}: set {}",
+                spec.id,
+                spec.key_env.join(" (or ") + if spec.key_env.len() > 1 { ")" } else { "" }
+            )));
+        }
+        let base = cfg.base_url.as_deref().unwrap_or(spec.default_base_url);
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(Error::Config(format!(
+                "invalid base URL for {} ({}): it must start with http:// or https://",
+                spec.id, spec.base_url_env
+            )));
+        }
+        let mut headers = cfg.headers.clone();
+        if spec.quirks.attribution_headers
+            && !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("x-title"))
+        {
+            headers.push((
+                "HTTP-Referer".into(),
+                "https://github.com/crux-llm/crux".into(),
+            ));
+            headers.push(("X-Title".into(), "Crux".into()));
+        }
+        Ok(Target {
+            spec,
+            url: format!("{}{path}", base.trim_end_matches('/')),
+            key,
+            headers,
+            timeouts: cfg.timeouts.unwrap_or(self.inner.timeouts),
+        })
+    }
+
+    /// Send one chat request and wait for the whole answer.
+    pub async fn chat(&self, req: &ChatRequest) -> Result<ChatResponse> {
+        let t0 = Instant::now();
+        let provider = req.model.provider;
+        match provider.spec().wire {
+            Wire::OpenAi => {
+                let target = self.target(provider, "/chat/completions")?;
+                let body = encode(provider, &openai::request::build(target.spec, req, false))?;
+                let deadline = t0 + target.timeouts.total;
+                let bytes = self.post_for_body(&target, body, deadline).await?;
+                let parsed: openai::types::ChatCompletion = parse_json(provider, &bytes)?;
+                let d = openai::response::decode(parsed);
+                Ok(ChatResponse {
+                    id: d.id,
+                    model: d.model,
+                    provider: provider.as_str().to_owned(),
+                    message: d.message,
+                    finish: d.finish,
+                    usage: d.usage,
+                    latency: t0.elapsed(),
+                })
+            }
+            other => Err(unsupported_wire(provider, other)),
+        }
+    }
+
+    /// Start a streamed chat. Nothing is sent until the stream is first polled; see [`ChatStream`].
+    pub fn chat_stream(&self, req: &ChatRequest) -> ChatStream {
+        ChatStream::start(self.clone(), req)
+    }
+
+    /// Embed texts (OpenAI-wire providers).
+    pub async fn embed(&self, req: &EmbedRequest) -> Result<EmbedResponse> {
+        let t0 = Instant::now();
+        let provider = req.model.provider;
+        match provider.spec().wire {
+            Wire::OpenAi => {
+                let target = self.target(provider, "/embeddings")?;
+                let body = encode(provider, &openai::request::build_embeddings(req))?;
+                let bytes = self
+                    .post_for_body(&target, body, t0 + target.timeouts.total)
+                    .await?;
+                let mut parsed: openai::types::EmbeddingsResponse = parse_json(provider, &bytes)?;
+                parsed.data.sort_by_key(|d| d.index);
+                Ok(EmbedResponse {
+                    model: parsed.model,
+                    vectors: parsed.data.into_iter().map(|d| d.embedding).collect(),
+                    usage: parsed
+                        .usage
+                        .map(openai::response::usage)
+                        .unwrap_or_default(),
+                })
+            }
+            other => Err(unsupported_wire(provider, other)),
+        }
+    }
+
+    /// List the provider's models from its API.
+    pub async fn list_models(&self, provider: ProviderId) -> Result<Vec<ModelInfo>> {
+        match provider.spec().wire {
+            Wire::OpenAi => {
+                let target = self.target(provider, "/models")?;
+                let deadline = Instant::now() + target.timeouts.total;
+                let bytes = self.get_for_body(&target, deadline).await?;
+                let parsed: openai::types::ModelList = parse_json(provider, &bytes)?;
+                Ok(parsed
+                    .data
+                    .into_iter()
+                    .map(|m| ModelInfo {
+                        provider: provider.as_str().to_owned(),
+                        id: m.id,
+                        owned_by: m.owned_by,
+                        context_length: m.context_length,
+                    })
+                    .collect())
+            }
+            other => Err(unsupported_wire(provider, other)),
+        }
+    }
+
+    async fn post_for_body(
+        &self,
+        target: &Target,
+        body: Bytes,
+        deadline: Instant,
+    ) -> Result<Bytes> {
+        let resp = self.send(target, Some(body), deadline).await?;
+        read_body(target.spec.provider, resp, deadline).await
+    }
+
+    async fn get_for_body(&self, target: &Target, deadline: Instant) -> Result<Bytes> {
+        let resp = self.send(target, None, deadline).await?;
+        read_body(target.spec.provider, resp, deadline).await
+    }
+}
+
+/// Read a whole success body within the deadline.
+async fn read_body(
+    provider: ProviderId,
+    resp: reqwest::Response,
+    deadline: Instant,
+) -> Result<Bytes> {
+    match tokio::time::timeout_at(deadline.into(), resp.bytes()).await {
+        Err(_) => Err(Error::Timeout {
+            provider,
+            phase: TimeoutPhase::Total,
+        }),
+        Ok(Err(e)) => Err(Error::Transport {
+            provider,
+            message: send::describe(&e),
+        }),
+        Ok(Ok(b)) => Ok(b),
+    }
+}
+
+fn encode<T: serde::Serialize>(provider: ProviderId, body: &T) -> Result<Bytes> {
+    serde_json::to_vec(body)
+        .map(Bytes::from)
+        .map_err(|e| Error::Unsupported(format!("{provider}: cannot encode the request: {e}")))
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(provider: ProviderId, bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes.trim_ascii_start()).map_err(|e| Error::Decode {
+        provider,
+        message: format!("response body is not the expected JSON ({e})"),
+    })
+}
+
+fn unsupported_wire(provider: ProviderId, wire: Wire) -> Error {
+    Error::Unsupported(format!(
+        "{provider}: the {wire:?} wire format is not available in this build yet"
+    ))
+}

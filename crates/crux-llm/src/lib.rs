@@ -1,0 +1,36 @@
+//! `crux-llm`: one typed API over OpenAI, Anthropic, Gemini, Ollama, OpenRouter, DeepSeek, xAI, Groq and Mistral.
+//!
+//! Build a [`Client`] with per-provider [`ProviderConfig`]s (the library never reads the environment), then call
+//! [`Client::chat`], [`Client::chat_stream`], [`Client::embed`] or [`Client::list_models`] with normalized types.
+//!
+//! ```no_run
+//! use crux_llm::{ChatRequest, Client, Message, ProviderConfig, ProviderId};
+//! # async fn demo() -> crux_llm::Result<()> {
+//! let client = Client::builder()
+//!     .provider(ProviderId::OpenAi, ProviderConfig { api_key: Some("sk-...".into()), ..Default::default() })
+//!     .build()?;
+//! let req = ChatRequest::new("openai/gpt-4o-mini".parse().map_err(|e| crux_llm::Error::Config(format!("{e}")))?,
+//!     vec![Message::user("hello")]);
+//! let answer = client.chat(&req).await?;
+//! println!("{}", answer.text());
+//! # Ok(()) }
+//! ```
+
+pub mod client;
+pub mod decode;
+pub mod error;
+pub mod model_id;
+pub mod providers;
+pub mod scrub;
+pub mod types;
+pub mod wire;
+
+pub use client::{ChatStream, Client, ClientBuilder, ProviderConfig, RetryPolicy, Timeouts};
+pub use error::{Error, ErrorCode, Result};
+pub use model_id::ModelId;
+pub use providers::{ProviderId, ProviderSpec, Wire};
+pub use types::{
+    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishReason, ImageSource, Message,
+    ModelInfo, Part, ResponseFormat, Role, StreamEvent, StreamMetrics, Tool, ToolCall, ToolChoice,
+    Usage,
+};

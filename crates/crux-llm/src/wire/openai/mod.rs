@@ -1,0 +1,6 @@
+//! The OpenAI Chat Completions wire: serde types and pure request/response/stream translation.
+
+pub mod request;
+pub mod response;
+pub mod stream;
+pub mod types;

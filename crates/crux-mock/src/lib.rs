@@ -1,0 +1,227 @@
+//! crux-mock: a real HTTP server that pretends to be an LLM provider (OpenAI Chat Completions
+//! wire), with deterministic replies, scripted faults and request/stream recording.
+//!
+//! Layout: a wire-neutral core (conversation model and reply generation in `reply`/`schema`,
+//! faults in `faults`, recording in `record`, paced stream playback in `stream`) and one module
+//! family per wire (`openai_parse` → neutral conversation, `openai_render` → JSON/SSE/errors,
+//! `openai` handlers). Other wires add their own parse/render/handler modules.
+//!
+//! Routes (each also without the `/v1` prefix): `POST /v1/chat/completions`,
+//! `GET /v1/models`, `GET /v1/models/{id}`, `POST /v1/embeddings`; control routes
+//! `GET|DELETE /_mock/requests` and `GET /_mock/streams` (never recorded).
+//!
+//! Fault specs come from the `x-mock-fault` header and/or `[[mock SPEC]]` directives in the last
+//! user message (directives are removed from the prompt). Items are separated by commas or
+//! whitespace: `status=CODE`, `retry_after=SECS`, `retry_after_ms=MS`, `should_retry=BOOL`,
+//! `times=N`, `key=NAME`, `first_byte_ms=MS`, `stall_after=N`, `stall_ms=MS`, `cut_after=N`,
+//! `truncate_after=N`, `delay=MS`, and the flags `invalid_json`, `mid_error`. Unknown keys are
+//! a 400.
+
+mod embed;
+mod errors;
+mod faults;
+mod openai;
+mod openai_parse;
+mod openai_render;
+mod record;
+mod reply;
+mod schema;
+mod state;
+mod stream;
+
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use record::{RecordedRequest, StreamRecord};
+
+use state::Shared;
+
+/// Largest request body the mock buffers (bigger bodies get 413).
+const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// A running mock provider server; dropping it shuts the server down.
+#[derive(Debug)]
+pub struct MockServer {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl MockServer {
+    /// Starts a server on `127.0.0.1` with an OS-assigned port.
+    pub async fn start() -> std::io::Result<MockServer> {
+        Self::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await
+    }
+
+    /// Starts a server bound to `addr`.
+    pub async fn bind(addr: SocketAddr) -> std::io::Result<MockServer> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::default());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task_shared = Arc::clone(&shared);
+        let task = tokio::spawn(async move {
+            let signal = async move {
+                let _ = rx.await;
+            };
+            if let Err(e) = serve_shared(listener, task_shared, signal).await {
+                tracing::warn!(error = %e, "crux-mock server stopped with an error");
+            }
+        });
+        Ok(MockServer {
+            shared,
+            addr,
+            shutdown: Some(tx),
+            task,
+        })
+    }
+
+    /// The bound socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Base URL of the host root, e.g. `http://127.0.0.1:PORT` (no trailing slash); an
+    /// unspecified bind address is reported as loopback.
+    pub fn url(&self) -> String {
+        let ip = match self.addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, self.addr.port()))
+    }
+
+    /// Every request received (except `/_mock/*`), in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.recorder.requests()
+    }
+
+    /// One record per streamed response, added once that stream ended.
+    pub fn streams(&self) -> Vec<StreamRecord> {
+        self.shared.recorder.streams()
+    }
+
+    /// Clears recorded requests, stream records and `times=N` fault counters.
+    pub fn reset(&self) {
+        self.shared.reset();
+    }
+
+    /// Waits until at least `n` stream records exist; false if `timeout` passes first.
+    pub async fn wait_for_streams(&self, n: usize, timeout: Duration) -> bool {
+        self.shared.recorder.wait_for_streams(n, timeout).await
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.shared.shut_down();
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.abort();
+    }
+}
+
+/// Serve on an existing listener until `shutdown` resolves (used by `crux mock`).
+pub async fn serve(
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_shared(listener, Arc::new(Shared::default()), shutdown).await
+}
+
+async fn serve_shared(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(Arc::clone(&shared));
+    let signal = async move {
+        shutdown.await;
+        shared.shut_down();
+    };
+    axum::serve(listener, app)
+        .with_graceful_shutdown(signal)
+        .await
+}
+
+/// All routes of the mock, with request recording.
+fn router(shared: Arc<Shared>) -> Router {
+    let mut app = Router::new();
+    for prefix in ["", "/v1"] {
+        app = app
+            .route(
+                &format!("{prefix}/chat/completions"),
+                post(openai::chat_completions),
+            )
+            .route(&format!("{prefix}/models"), get(openai::list_models))
+            .route(&format!("{prefix}/models/{{id}}"), get(openai::get_model))
+            .route(&format!("{prefix}/embeddings"), post(openai::embeddings));
+    }
+    app.route("/_mock/requests", get(mock_requests).delete(mock_reset))
+        .route("/_mock/streams", get(mock_streams))
+        .fallback(openai::not_found)
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&shared),
+            record_request,
+        ))
+        .with_state(shared)
+}
+
+/// Records every request outside `/_mock/*` before handing it on.
+async fn record_request(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with("/_mock/") {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(e) => {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("mock: cannot read body: {e}"),
+            )
+                .into_response();
+        }
+    };
+    shared.recorder.push_request(RecordedRequest::new(
+        parts.method.as_str(),
+        parts.uri.path(),
+        parts.uri.query(),
+        &parts.headers,
+        &bytes,
+    ));
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// `GET /_mock/requests`.
+async fn mock_requests(State(shared): State<Arc<Shared>>) -> Response {
+    axum::Json(shared.recorder.requests()).into_response()
+}
+
+/// `DELETE /_mock/requests`: clears recordings and fault counters.
+async fn mock_reset(State(shared): State<Arc<Shared>>) -> Response {
+    shared.reset();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `GET /_mock/streams`.
+async fn mock_streams(State(shared): State<Arc<Shared>>) -> Response {
+    axum::Json(shared.recorder.streams()).into_response()
+}

@@ -1,0 +1,69 @@
+//! Per-server shared state: recordings, fault counters, id sequences and the shutdown signal.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::faults::FaultCounters;
+use crate::record::Recorder;
+
+/// State shared by every handler and streaming body of one server.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// Recorded requests and streams.
+    pub recorder: Recorder,
+    /// `times=N` counters.
+    pub counters: FaultCounters,
+    response_seq: AtomicU64,
+    tool_call_seq: AtomicU64,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Self {
+            recorder: Recorder::default(),
+            counters: FaultCounters::default(),
+            response_seq: AtomicU64::new(0),
+            tool_call_seq: AtomicU64::new(0),
+            shutdown: watch::Sender::new(false),
+        }
+    }
+}
+
+impl Shared {
+    /// Next response sequence number (1, 2, ...).
+    pub(crate) fn next_response(&self) -> u64 {
+        self.response_seq.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Next tool call id: `call` + 5 digits (9 alphanumeric chars, Mistral-safe).
+    pub(crate) fn next_tool_call_id(&self) -> String {
+        let n = self.tool_call_seq.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("call{:05}", n % 100_000)
+    }
+
+    /// Clears recordings and fault counters.
+    pub(crate) fn reset(&self) {
+        self.recorder.clear();
+        self.counters.clear();
+    }
+
+    /// Signals every in-flight sleep (pacing, stalls) to stop.
+    pub(crate) fn shut_down(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Sleeps for `duration`; returns false if the server shut down first.
+    pub(crate) async fn sleep(&self, duration: Duration) -> bool {
+        if duration.is_zero() {
+            return !*self.shutdown.borrow();
+        }
+        let mut rx = self.shutdown.subscribe();
+        tokio::select! {
+            () = tokio::time::sleep(duration) => true,
+            _ = rx.wait_for(|down| *down) => false,
+        }
+    }
+}
