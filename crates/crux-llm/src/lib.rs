@@ -16,6 +16,8 @@
 //! # Ok(()) }
 //! ```
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod client;
 pub mod decode;
 pub mod error;

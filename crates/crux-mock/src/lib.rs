@@ -17,6 +17,8 @@
 //! `truncate_after=N`, `delay=MS`, and the flags `invalid_json`, `mid_error`. Unknown keys are
 //! a 400.
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod embed;
 mod errors;
 mod faults;
