@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 pub enum Wire {
     /// OpenAI Chat Completions (and compatible vendors).
     OpenAi,
+    /// OpenAI Responses API (reasoning model families).
+    Responses,
     /// Anthropic Messages.
     Anthropic,
     /// Google Gemini `generateContent`.

@@ -229,6 +229,25 @@ pub struct ToolCall {
     pub name: String,
     /// Arguments as a JSON text (kept raw if the model produced invalid JSON).
     pub arguments: String,
+    /// Opaque provider signature bound to this call (Gemini `thoughtSignature`), sent back unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+impl ToolCall {
+    /// A call without a provider signature.
+    pub fn new(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        arguments: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            arguments: arguments.into(),
+            signature: None,
+        }
+    }
 }
 
 /// A function tool offered to the model.
@@ -406,6 +425,9 @@ pub enum StreamEvent {
         name: Option<String>,
         /// A piece of the JSON arguments text.
         args_fragment: String,
+        /// Opaque provider signature for the call (Gemini `thoughtSignature`), when sent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature: Option<String>,
     },
     /// Token usage (may come more than once; the last wins).
     Usage(Usage),

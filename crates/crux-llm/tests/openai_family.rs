@@ -115,6 +115,7 @@ async fn tool_round_trip(p: ProviderId, streamed: bool) {
                 id: i,
                 name: n,
                 args_fragment,
+                ..
             } = e
             {
                 id.push_str(i.as_deref().unwrap_or(""));
@@ -122,11 +123,7 @@ async fn tool_round_trip(p: ProviderId, streamed: bool) {
                 args.push_str(args_fragment);
             }
         }
-        ToolCall {
-            id,
-            name,
-            arguments: args,
-        }
+        ToolCall::new(id, name, args)
     } else {
         let resp = client.chat(&req).await.unwrap();
         assert_eq!(resp.finish, FinishReason::ToolCalls);

@@ -2,7 +2,8 @@
 //!
 //! Grammar: items separated by commas and/or whitespace; each item is `key=value` or a bare flag.
 //! Keys: `status`, `retry_after`, `retry_after_ms`, `should_retry`, `times`, `key`,
-//! `first_byte_ms`, `stall_after`, `stall_ms`, `cut_after`, `truncate_after`, `delay`;
+//! `first_byte_ms`, `stall_after`, `stall_ms`, `cut_after`, `truncate_after`, `delay`,
+//! `cache_read`;
 //! flags: `invalid_json`, `mid_error`. Anything else is rejected.
 
 use std::collections::HashMap;
@@ -50,6 +51,8 @@ pub(crate) struct Faults {
     pub mid_error: bool,
     /// Delay between streamed frames, in milliseconds.
     pub delay_ms: u64,
+    /// Report this many prompt tokens as read from the provider's prompt cache.
+    pub cache_read: Option<u64>,
 }
 
 impl Default for Faults {
@@ -68,6 +71,7 @@ impl Default for Faults {
             invalid_json: false,
             mid_error: false,
             delay_ms: 0,
+            cache_read: None,
         }
     }
 }
@@ -130,13 +134,15 @@ impl Faults {
             "cut_after" => self.cut_after = Some(num(key, need(key, value)?)?),
             "truncate_after" => self.truncate_after = Some(num(key, need(key, value)?)?),
             "delay" => self.delay_ms = num(key, need(key, value)?)?,
+            "cache_read" => self.cache_read = Some(num(key, need(key, value)?)?),
             "invalid_json" => self.invalid_json = flag(key, value)?,
             "mid_error" => self.mid_error = flag(key, value)?,
             other => {
                 return Err(format!(
                     "unknown mock fault key `{other}` (known: status, retry_after, \
                      retry_after_ms, should_retry, times, key, first_byte_ms, stall_after, \
-                     stall_ms, cut_after, truncate_after, invalid_json, mid_error, delay)"
+                     stall_ms, cut_after, truncate_after, invalid_json, mid_error, delay, \
+                     cache_read)"
                 ));
             }
         }

@@ -19,15 +19,21 @@
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+mod anthropic;
+mod anthropic_messages;
+mod anthropic_parse;
+mod anthropic_render;
 mod embed;
 mod errors;
 mod faults;
+mod http;
 mod openai;
 mod openai_parse;
 mod openai_render;
 mod record;
 mod reply;
 mod schema;
+mod signatures;
 mod state;
 mod stream;
 
@@ -171,8 +177,12 @@ fn router(shared: Arc<Shared>) -> Router {
                 &format!("{prefix}/chat/completions"),
                 post(openai::chat_completions),
             )
-            .route(&format!("{prefix}/models"), get(openai::list_models))
-            .route(&format!("{prefix}/models/{{id}}"), get(openai::get_model))
+            .route(&format!("{prefix}/models"), get(anthropic::list_models))
+            .route(
+                &format!("{prefix}/models/{{id}}"),
+                get(anthropic::get_model),
+            )
+            .route(&format!("{prefix}/messages"), post(anthropic::messages))
             .route(&format!("{prefix}/embeddings"), post(openai::embeddings));
     }
     app.route("/_mock/requests", get(mock_requests).delete(mock_reset))

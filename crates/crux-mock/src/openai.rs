@@ -2,7 +2,6 @@
 //! unknown routes, plus OpenAI-style authentication.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
@@ -12,18 +11,12 @@ use serde_json::{Value, json};
 
 use crate::embed;
 use crate::errors::MockError;
-use crate::faults::{self, Faults};
-use crate::openai_parse::{json_object, model, parse_chat};
+use crate::faults::Faults;
+use crate::http::{BAD_KEY, FAULT_HEADER, Output, header, json_object, unix_now};
+use crate::openai_parse::{model, parse_chat};
 use crate::openai_render::{self as render, Meta};
 use crate::reply::{self, word_count};
 use crate::state::Shared;
-use crate::stream;
-
-/// Header carrying a fault spec.
-pub(crate) const FAULT_HEADER: &str = "x-mock-fault";
-
-/// API key that is always rejected with 401.
-const BAD_KEY: &str = "bad-key";
 
 /// Model ids listed by `GET /v1/models`.
 const MODELS: [&str; 4] = [
@@ -39,13 +32,9 @@ const MODELS_CREATED: u64 = 1_715_367_049;
 /// Default embedding length.
 const DEFAULT_DIMENSIONS: u64 = 8;
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
 /// Requires `Authorization: Bearer KEY` or `x-api-key: KEY` with a non-empty key other than
-/// `bad-key`.
-fn check_auth(headers: &HeaderMap) -> Result<(), MockError> {
+/// `bad-key` (shared by the OpenAI-family wires).
+pub(crate) fn check_auth(headers: &HeaderMap) -> Result<(), MockError> {
     let bearer = header(headers, "authorization").and_then(|v| {
         let (scheme, key) = v.trim().split_once(' ')?;
         scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
@@ -66,12 +55,6 @@ fn check_auth(headers: &HeaderMap) -> Result<(), MockError> {
         ))),
         Some(_) => Ok(()),
     }
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 fn finish(result: Result<Response, MockError>) -> Response {
@@ -104,13 +87,7 @@ async fn chat(
 ) -> Result<Response, MockError> {
     check_auth(headers)?;
     let mut req = parse_chat(body)?;
-    let directives = req
-        .conv
-        .last_user_text_mut()
-        .map(faults::take_directives)
-        .unwrap_or_default();
-    let faults = Faults::resolve(header(headers, FAULT_HEADER), &directives, &shared.counters)?;
-    faults.before_response(&shared).await?;
+    let faults = crate::http::request_faults(&shared, headers, &mut req.conv).await?;
     let reply = reply::generate(&req.conv, || shared.next_tool_call_id());
     let meta = Meta {
         id: format!("chatcmpl-mock-{}", shared.next_response()),
@@ -119,25 +96,16 @@ async fn chat(
     };
     let mut extra = faults.response_headers();
     extra.push(("x-request-id".to_owned(), format!("req-{}", meta.id)));
-    let resp = if req.stream {
-        let frames = render::stream_frames(&meta, &reply, req.include_usage);
-        let body = stream::stream_body(Arc::clone(&shared), path, frames, &faults);
-        extra.push(("cache-control".to_owned(), "no-cache".to_owned()));
-        render::respond(200, "text/event-stream", body)
+    let output = if req.stream {
+        Output::Stream(render::stream_frames(&meta, &reply, req.include_usage))
     } else {
-        if faults.stall_after.is_some() {
-            shared.sleep(Duration::from_millis(faults.stall_ms)).await;
+        Output::Plain {
+            full: Bytes::from(render::completion(&meta, &reply).to_string()),
+            broken: Bytes::from_static(render::BROKEN_BODY.as_bytes()),
+            error: render::mid_error_body(),
         }
-        let full = Bytes::from(render::completion(&meta, &reply).to_string());
-        let body = stream::plain_body(
-            full,
-            Bytes::from_static(render::BROKEN_BODY.as_bytes()),
-            render::mid_error_body(),
-            &faults,
-        );
-        render::respond(200, "application/json", body)
     };
-    Ok(render::with_headers(resp, &extra))
+    Ok(crate::http::deliver(shared, path, &faults, output, &extra).await)
 }
 
 fn model_json(id: &str) -> Value {

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use serde_json::{Map, Value};
 
 use crate::errors::MockError;
+pub(crate) use crate::http::json_object;
 use crate::reply::{Conversation, Message, OutputFormat, Role, ToolChoice, ToolDef};
 
 /// A validated Chat Completions request.
@@ -23,24 +24,6 @@ pub(crate) struct ChatRequest {
 
 fn bad(message: impl Into<String>, param: &str) -> MockError {
     MockError::invalid(message, Some(param))
-}
-
-/// Parses a request body as a JSON object.
-pub(crate) fn json_object(body: &[u8]) -> Result<Map<String, Value>, MockError> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(obj)) => Ok(obj),
-        Ok(_) => Err(MockError::invalid(
-            "The request body must be a JSON object.",
-            None,
-        )),
-        Err(e) => Err(MockError::invalid(
-            format!(
-                "We could not parse the JSON body of your request. (HINT: This likely means you \
-                 aren't using your HTTP library correctly.) Parser error: {e}"
-            ),
-            None,
-        )),
-    }
 }
 
 /// The non-empty `model` string of a request body.

@@ -1,13 +1,12 @@
 //! OpenAI Chat Completions wire: rendering neutral replies and errors as OpenAI JSON, SSE chunk
 //! frames and error bodies.
 
-use axum::body::Body;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
 use crate::errors::{ErrorKind, MockError};
+pub(crate) use crate::http::{json_response, with_headers};
 use crate::reply::{Finish, Reply, ReplyContent, Usage, fragments, word_chunks};
 use crate::stream::Frames;
 
@@ -57,34 +56,6 @@ fn kind_names(kind: ErrorKind) -> (&'static str, Option<&'static str>) {
         ErrorKind::Unavailable => ("server_error", Some("server_is_overloaded")),
         ErrorKind::Overloaded => ("overloaded_error", Some("overloaded")),
     }
-}
-
-/// Adds headers to a response, skipping any that are not valid HTTP.
-pub(crate) fn with_headers(mut resp: Response, headers: &[(String, String)]) -> Response {
-    for (name, value) in headers {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            resp.headers_mut().insert(n, v);
-        }
-    }
-    resp
-}
-
-/// A response with the given status, content type and body.
-pub(crate) fn respond(status: u16, content_type: &str, body: Body) -> Response {
-    let mut resp = Response::new(body);
-    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    with_headers(
-        resp,
-        &[("content-type".to_owned(), content_type.to_owned())],
-    )
-}
-
-/// A JSON response.
-pub(crate) fn json_response(status: u16, value: &Value) -> Response {
-    respond(status, "application/json", Body::from(value.to_string()))
 }
 
 /// Renders a [`MockError`] as an OpenAI error response.

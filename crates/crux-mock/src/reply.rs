@@ -95,7 +95,8 @@ impl Conversation {
             .map(|m| &mut m.text)
     }
 
-    fn last_user_text(&self) -> &str {
+    /// Text of the last `user` message (empty if none).
+    pub(crate) fn last_user_text(&self) -> &str {
         self.messages
             .iter()
             .rev()

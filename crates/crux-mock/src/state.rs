@@ -7,6 +7,7 @@ use tokio::sync::watch;
 
 use crate::faults::FaultCounters;
 use crate::record::Recorder;
+use crate::signatures::Signatures;
 
 /// State shared by every handler and streaming body of one server.
 #[derive(Debug)]
@@ -15,6 +16,8 @@ pub(crate) struct Shared {
     pub recorder: Recorder,
     /// `times=N` counters.
     pub counters: FaultCounters,
+    /// Thinking-block signatures issued by this server (kept across `reset`).
+    pub signatures: Signatures,
     response_seq: AtomicU64,
     tool_call_seq: AtomicU64,
     shutdown: watch::Sender<bool>,
@@ -25,6 +28,7 @@ impl Default for Shared {
         Self {
             recorder: Recorder::default(),
             counters: FaultCounters::default(),
+            signatures: Signatures::default(),
             response_seq: AtomicU64::new(0),
             tool_call_seq: AtomicU64::new(0),
             shutdown: watch::Sender::new(false),
@@ -42,6 +46,13 @@ impl Shared {
     pub(crate) fn next_tool_call_id(&self) -> String {
         let n = self.tool_call_seq.fetch_add(1, Ordering::Relaxed) + 1;
         format!("call{:05}", n % 100_000)
+    }
+
+    /// Next tool call id with a wire-specific prefix: `PREFIX` + `mock` + 5 digits (shares the
+    /// counter of [`Shared::next_tool_call_id`]), e.g. `toolu_mock00001`.
+    pub(crate) fn next_prefixed_call_id(&self, prefix: &str) -> String {
+        let n = self.tool_call_seq.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("{prefix}mock{:05}", n % 100_000)
     }
 
     /// Clears recordings and fault counters.

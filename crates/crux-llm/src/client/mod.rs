@@ -11,9 +11,10 @@ use secrecy::{ExposeSecret, SecretString};
 
 pub use self::stream::ChatStream;
 use crate::error::{Error, Result, TimeoutPhase};
-use crate::providers::{ProviderId, ProviderSpec, Wire};
+use crate::model_id::ModelId;
+use crate::providers::{ProviderId, ProviderSpec};
 use crate::types::{ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, ModelInfo};
-use crate::wire::openai;
+use crate::wire;
 
 /// Per-phase timeouts. The HTTP client itself has no total timeout (it would cut long streams).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,26 +205,21 @@ impl Client {
     pub async fn chat(&self, req: &ChatRequest) -> Result<ChatResponse> {
         let t0 = Instant::now();
         let provider = req.model.provider;
-        match provider.spec().wire {
-            Wire::OpenAi => {
-                let target = self.target(provider, "/chat/completions")?;
-                let body = encode(provider, &openai::request::build(target.spec, req, false))?;
-                let deadline = t0 + target.timeouts.total;
-                let bytes = self.post_for_body(&target, body, deadline).await?;
-                let parsed: openai::types::ChatCompletion = parse_json(provider, &bytes)?;
-                let d = openai::response::decode(parsed);
-                Ok(ChatResponse {
-                    id: d.id,
-                    model: d.model,
-                    provider: provider.as_str().to_owned(),
-                    message: d.message,
-                    finish: d.finish,
-                    usage: d.usage,
-                    latency: t0.elapsed(),
-                })
-            }
-            other => Err(unsupported_wire(provider, other)),
-        }
+        let call = wire::chat_call(provider.spec(), req, false)?;
+        let target = self.target_for(&req.model, &call.path)?;
+        let bytes = self
+            .post_for_body(&target, call.body, t0 + target.timeouts.total)
+            .await?;
+        let d = wire::decode_chat(&req.model, &bytes)?;
+        Ok(ChatResponse {
+            id: d.id,
+            model: d.model,
+            provider: provider.as_str().to_owned(),
+            message: d.message,
+            finish: d.finish,
+            usage: d.usage,
+            latency: t0.elapsed(),
+        })
     }
 
     /// Start a streamed chat. Nothing is sent until the stream is first polled; see [`ChatStream`].
@@ -231,53 +227,51 @@ impl Client {
         ChatStream::start(self.clone(), req)
     }
 
-    /// Embed texts (OpenAI-wire providers).
+    /// Embed texts (OpenAI-wire providers, Gemini, Ollama).
     pub async fn embed(&self, req: &EmbedRequest) -> Result<EmbedResponse> {
         let t0 = Instant::now();
-        let provider = req.model.provider;
-        match provider.spec().wire {
-            Wire::OpenAi => {
-                let target = self.target(provider, "/embeddings")?;
-                let body = encode(provider, &openai::request::build_embeddings(req))?;
-                let bytes = self
-                    .post_for_body(&target, body, t0 + target.timeouts.total)
-                    .await?;
-                let mut parsed: openai::types::EmbeddingsResponse = parse_json(provider, &bytes)?;
-                parsed.data.sort_by_key(|d| d.index);
-                Ok(EmbedResponse {
-                    model: parsed.model,
-                    vectors: parsed.data.into_iter().map(|d| d.embedding).collect(),
-                    usage: parsed
-                        .usage
-                        .map(openai::response::usage)
-                        .unwrap_or_default(),
-                })
-            }
-            other => Err(unsupported_wire(provider, other)),
-        }
+        let spec = req.model.provider.spec();
+        let (path, body) = wire::embed_call(spec, req)?;
+        let target = self.target(spec.provider, &path)?;
+        let bytes = self
+            .post_for_body(&target, body, t0 + target.timeouts.total)
+            .await?;
+        wire::decode_embed(spec, &bytes)
     }
 
-    /// List the provider's models from its API.
+    /// List the provider's models from its API, following pagination.
     pub async fn list_models(&self, provider: ProviderId) -> Result<Vec<ModelInfo>> {
-        match provider.spec().wire {
-            Wire::OpenAi => {
-                let target = self.target(provider, "/models")?;
-                let deadline = Instant::now() + target.timeouts.total;
-                let bytes = self.get_for_body(&target, deadline).await?;
-                let parsed: openai::types::ModelList = parse_json(provider, &bytes)?;
-                Ok(parsed
-                    .data
-                    .into_iter()
-                    .map(|m| ModelInfo {
-                        provider: provider.as_str().to_owned(),
-                        id: m.id,
-                        owned_by: m.owned_by,
-                        context_length: m.context_length,
-                    })
-                    .collect())
+        const MAX_PAGES: usize = 50;
+        let spec = provider.spec();
+        let deadline = Instant::now() + self.target(provider, "")?.timeouts.total;
+        let mut models = Vec::new();
+        let mut page: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let target = self.target(provider, &wire::models_path(spec, page.as_deref()))?;
+            let bytes = self.get_for_body(&target, deadline).await?;
+            let (mut batch, next) = wire::decode_models(spec, &bytes)?;
+            models.append(&mut batch);
+            match next.filter(|n| !n.is_empty()) {
+                Some(n) => page = Some(n),
+                None => return Ok(models),
             }
-            other => Err(unsupported_wire(provider, other)),
         }
+        Ok(models)
+    }
+
+    /// Like [`Client::target`], adding the headers of the wire `model` is sent on.
+    pub(crate) fn target_for(&self, model: &ModelId, path: &str) -> Result<Target> {
+        let mut target = self.target(model.provider, path)?;
+        for (k, v) in wire::wire_headers(wire::wire_for(model)) {
+            if !target
+                .headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case(k))
+            {
+                target.headers.push(((*k).to_owned(), (*v).to_owned()));
+            }
+        }
+        Ok(target)
     }
 
     async fn post_for_body(
@@ -313,23 +307,4 @@ async fn read_body(
         }),
         Ok(Ok(b)) => Ok(b),
     }
-}
-
-fn encode<T: serde::Serialize>(provider: ProviderId, body: &T) -> Result<Bytes> {
-    serde_json::to_vec(body)
-        .map(Bytes::from)
-        .map_err(|e| Error::Unsupported(format!("{provider}: cannot encode the request: {e}")))
-}
-
-fn parse_json<T: serde::de::DeserializeOwned>(provider: ProviderId, bytes: &[u8]) -> Result<T> {
-    serde_json::from_slice(bytes.trim_ascii_start()).map_err(|e| Error::Decode {
-        provider,
-        message: format!("response body is not the expected JSON ({e})"),
-    })
-}
-
-fn unsupported_wire(provider: ProviderId, wire: Wire) -> Error {
-    Error::Unsupported(format!(
-        "{provider}: the {wire:?} wire format is not available in this build yet"
-    ))
 }

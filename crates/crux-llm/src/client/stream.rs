@@ -9,12 +9,12 @@ use bytes::Bytes;
 use futures_util::stream::{BoxStream, Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
-use super::{Client, Target, encode, send::transport_error, unsupported_wire};
-use crate::decode::{SseDecoder, SseEvent};
+use super::{Client, Target, send::transport_error};
+use crate::decode::{NdjsonDecoder, SseDecoder, SseEvent};
 use crate::error::{Error, Result, TimeoutPhase};
-use crate::providers::{ProviderId, Wire};
+use crate::providers::ProviderId;
 use crate::types::{ChatRequest, FinishReason, StreamEvent, StreamMetrics};
-use crate::wire::openai;
+use crate::wire::{self, Flow, Frame, Framing, StreamState};
 
 /// A streamed chat answer: `Start`, content deltas, `Usage`, then exactly one terminal item —
 /// `Finish` or an `Err(Error::Stream { .. })` — after which the stream ends.
@@ -56,33 +56,18 @@ impl Stream for ChatStream {
     }
 }
 
-/// Per-wire stream decoding state.
-enum WireState {
-    OpenAi(openai::stream::StreamState),
-}
-
-impl WireState {
-    fn on_sse(
-        &mut self,
-        ev: &SseEvent,
-        out: &mut Vec<StreamEvent>,
-    ) -> Result<Option<FinishReason>> {
-        match self {
-            WireState::OpenAi(s) => Ok(match s.on_data(&ev.data, out)? {
-                openai::stream::Flow::Continue => None,
-                openai::stream::Flow::Done(r) => Some(r),
-            }),
-        }
-    }
+/// The body decoder matching the wire's framing.
+enum Framer {
+    Sse(SseDecoder, Vec<SseEvent>),
+    Ndjson(NdjsonDecoder, Vec<String>),
 }
 
 struct Driver {
     client: Client,
     provider: ProviderId,
-    prepared: Result<(Target, Bytes, WireState)>,
+    prepared: Result<(Target, Bytes, StreamState)>,
     body: Option<BoxStream<'static, reqwest::Result<Bytes>>>,
-    decoder: SseDecoder,
-    sse: Vec<SseEvent>,
+    framer: Framer,
     scratch: Vec<StreamEvent>,
     pending: VecDeque<StreamEvent>,
     terminal: Option<Result<FinishReason>>,
@@ -96,24 +81,21 @@ struct Driver {
 impl Driver {
     fn new(client: Client, req: &ChatRequest, cancel: CancellationToken) -> Self {
         let provider = req.model.provider;
-        let prepared = match provider.spec().wire {
-            Wire::OpenAi => client.target(provider, "/chat/completions").and_then(|t| {
-                let body = encode(provider, &openai::request::build(t.spec, req, true))?;
-                Ok((
-                    t,
-                    body,
-                    WireState::OpenAi(openai::stream::StreamState::new(provider)),
-                ))
-            }),
-            other => Err(unsupported_wire(provider, other)),
+        let call = wire::chat_call(provider.spec(), req, true);
+        let framer = match call.as_ref().map(|c| c.framing) {
+            Ok(Framing::Ndjson) => Framer::Ndjson(NdjsonDecoder::default(), Vec::new()),
+            _ => Framer::Sse(SseDecoder::default(), Vec::new()),
         };
+        let prepared = call.and_then(|c| {
+            let target = client.target_for(&req.model, &c.path)?;
+            Ok((target, c.body, StreamState::new(&req.model)))
+        });
         Self {
             client,
             provider,
             prepared,
             body: None,
-            decoder: SseDecoder::default(),
-            sse: Vec::new(),
+            framer,
             scratch: Vec::new(),
             pending: VecDeque::new(),
             terminal: None,
@@ -215,16 +197,12 @@ impl Driver {
             Err(_) => Err(Error::Timeout { provider, phase }),
             Ok(Some(Err(e))) => Err(transport_error(provider, &e)),
             Ok(Some(Ok(chunk))) => {
-                self.decoder
-                    .push(&chunk, &mut self.sse)
-                    .map_err(|e| decode_error(provider, &e))?;
-                self.dispatch()
+                self.push(&chunk).map_err(|e| decode_error(provider, &e))?;
+                self.dispatch(false)
             }
             Ok(None) => {
-                self.decoder
-                    .finish(&mut self.sse)
-                    .map_err(|e| decode_error(provider, &e))?;
-                self.dispatch()?;
+                self.finish_body().map_err(|e| decode_error(provider, &e))?;
+                self.dispatch(true)?;
                 if self.terminal.is_none() {
                     return Err(Error::Truncated { provider });
                 }
@@ -233,23 +211,50 @@ impl Driver {
         }
     }
 
-    /// Feed decoded SSE events to the wire state.
-    fn dispatch(&mut self) -> Result<()> {
-        let Ok((_, _, wire)) = &mut self.prepared else {
+    fn push(&mut self, chunk: &[u8]) -> Result<(), crate::decode::DecodeError> {
+        match &mut self.framer {
+            Framer::Sse(d, out) => d.push(chunk, out),
+            Framer::Ndjson(d, out) => d.push(chunk, out),
+        }
+    }
+
+    fn finish_body(&mut self) -> Result<(), crate::decode::DecodeError> {
+        match &mut self.framer {
+            Framer::Sse(d, out) => d.finish(out),
+            Framer::Ndjson(d, out) => d.finish(out),
+        }
+    }
+
+    /// Feed decoded frames to the wire state; at end of body, let the wire conclude.
+    fn dispatch(&mut self, eof: bool) -> Result<()> {
+        let Ok((_, _, state)) = &mut self.prepared else {
             return Ok(());
         };
-        for ev in self.sse.drain(..) {
-            if self.terminal.is_some() {
-                break;
+        let mut outcome = Ok(Flow::Continue);
+        match &mut self.framer {
+            Framer::Sse(_, events) => {
+                for ev in events.drain(..) {
+                    if outcome.is_err() || matches!(outcome, Ok(Flow::Done(_))) {
+                        continue;
+                    }
+                    outcome = state.on_frame(Frame::Sse(&ev), &mut self.scratch);
+                }
             }
-            let outcome = wire.on_sse(&ev, &mut self.scratch);
-            self.pending.extend(self.scratch.drain(..));
-            if let Some(reason) = outcome? {
-                self.terminal = Some(Ok(reason));
+            Framer::Ndjson(_, lines) => {
+                for line in lines.drain(..) {
+                    if outcome.is_err() || matches!(outcome, Ok(Flow::Done(_))) {
+                        continue;
+                    }
+                    outcome = state.on_frame(Frame::Line(&line), &mut self.scratch);
+                }
             }
         }
-        self.sse.clear();
-        if self.terminal.is_some() {
+        if eof && matches!(outcome, Ok(Flow::Continue)) {
+            outcome = state.on_eof(&mut self.scratch);
+        }
+        self.pending.extend(self.scratch.drain(..));
+        if let Flow::Done(reason) = outcome? {
+            self.terminal = Some(Ok(reason));
             // Terminator seen: stop reading and release the connection.
             self.body = None;
         }

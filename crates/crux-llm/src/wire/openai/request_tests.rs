@@ -12,11 +12,11 @@ fn req(model: &str) -> ChatRequest {
             Message::text(Role::Developer, "be terse"),
             Message::user("  indented\n\tcode  \r\n"),
             Message {
-                tool_calls: vec![ToolCall {
-                    id: "call_abc123xyz".into(),
-                    name: "get_weather".into(),
-                    arguments: "{\"city\":\"Paris\"}".into(),
-                }],
+                tool_calls: vec![ToolCall::new(
+                    "call_abc123xyz",
+                    "get_weather",
+                    "{\"city\":\"Paris\"}",
+                )],
                 content: vec![],
                 ..Message::assistant("")
             },

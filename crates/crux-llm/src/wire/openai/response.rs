@@ -1,22 +1,12 @@
 //! OpenAI Chat Completions response body → core `ChatResponse` parts (message, finish reason, usage).
 
-use super::types::{ChatCompletion, WireContent, WireMessage, WirePart, WireUsage};
-use crate::types::{FinishReason, Message, Part, Role, ToolCall, Usage};
-
-/// The normalized pieces of a non-streamed response.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Decoded {
-    /// Response id.
-    pub id: String,
-    /// Model that answered.
-    pub model: String,
-    /// Assistant message.
-    pub message: Message,
-    /// Finish reason.
-    pub finish: FinishReason,
-    /// Usage.
-    pub usage: Usage,
-}
+use super::types::{
+    ChatCompletion, EmbeddingsResponse, ModelList, WireContent, WireMessage, WirePart, WireUsage,
+};
+use crate::error::Result;
+use crate::providers::ProviderId;
+use crate::types::{EmbedResponse, FinishReason, Message, ModelInfo, Part, Role, ToolCall, Usage};
+use crate::wire::{Decoded, parse_json};
 
 /// Normalize a parsed response body.
 pub fn decode(body: ChatCompletion) -> Decoded {
@@ -42,6 +32,32 @@ pub fn decode(body: ChatCompletion) -> Decoded {
         finish,
         usage: body.usage.map(usage).unwrap_or_default(),
     }
+}
+
+/// Decode an embeddings body.
+pub fn decode_embeddings(provider: ProviderId, body: &[u8]) -> Result<EmbedResponse> {
+    let mut parsed: EmbeddingsResponse = parse_json(provider, body)?;
+    parsed.data.sort_by_key(|d| d.index);
+    Ok(EmbedResponse {
+        model: parsed.model,
+        vectors: parsed.data.into_iter().map(|d| d.embedding).collect(),
+        usage: parsed.usage.map(usage).unwrap_or_default(),
+    })
+}
+
+/// Decode a `/models` body.
+pub fn decode_models(provider: ProviderId, body: &[u8]) -> Result<Vec<ModelInfo>> {
+    let parsed: ModelList = parse_json(provider, body)?;
+    Ok(parsed
+        .data
+        .into_iter()
+        .map(|m| ModelInfo {
+            provider: provider.as_str().to_owned(),
+            id: m.id,
+            owned_by: m.owned_by,
+            context_length: m.context_length,
+        })
+        .collect())
 }
 
 /// Map an OpenAI-family `finish_reason` (open set) to the normalized reason.
@@ -108,11 +124,7 @@ fn message(m: WireMessage) -> Message {
             .tool_calls
             .unwrap_or_default()
             .into_iter()
-            .map(|c| ToolCall {
-                id: c.id,
-                name: c.function.name,
-                arguments: c.function.arguments,
-            })
+            .map(|c| ToolCall::new(c.id, c.function.name, c.function.arguments))
             .collect(),
         tool_call_id: None,
         name: None,

@@ -7,16 +7,8 @@ use super::types::{ChatCompletionChunk, ToolCallChunk};
 use crate::error::{Error, ErrorBody, ErrorCode};
 use crate::providers::ProviderId;
 use crate::scrub::scrub;
-use crate::types::{FinishReason, StreamEvent};
-
-/// What the stream decoder wants next.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Flow {
-    /// Keep reading.
-    Continue,
-    /// The wire terminator arrived; the stream is complete with this reason.
-    Done(FinishReason),
-}
+use crate::types::StreamEvent;
+pub use crate::wire::Flow;
 
 /// Decoding state for one OpenAI-wire stream.
 #[derive(Debug)]
@@ -133,6 +125,7 @@ impl StreamState {
             id: if first { call.id } else { None },
             name: function.name.filter(|n| !n.is_empty()),
             args_fragment: function.arguments.unwrap_or_default(),
+            signature: None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! Unit tests for the OpenAI-family stream decoder.
 
 use super::*;
-use crate::types::Usage;
+use crate::types::{FinishReason, Usage};
 
 fn run(provider: ProviderId, frames: &[&str]) -> (Vec<StreamEvent>, Result<Flow, Error>) {
     let mut s = StreamState::new(provider);

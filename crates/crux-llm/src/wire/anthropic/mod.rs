@@ -1,0 +1,7 @@
+//! The Anthropic Messages wire: serde types and pure request/response/stream translation.
+
+pub mod models;
+pub mod request;
+pub mod response;
+pub mod stream;
+pub mod types;

@@ -1,0 +1,8 @@
+//! Gemini response → core (in progress).
+use crate::error::{Error, Result};
+use crate::providers::ProviderId;
+use crate::wire::Decoded;
+/// Decode a body.
+pub fn decode(_p: ProviderId, _body: &[u8]) -> Result<Decoded> {
+    Err(Error::Unsupported("gemini wire in progress".into()))
+}
