@@ -29,23 +29,35 @@ fn crux() -> Command {
     c
 }
 
-fn prefix(provider: &str) -> String {
-    provider.to_uppercase()
+/// The environment variables that point `provider` at `mock_url` (as users would set them).
+fn endpoint_env(provider: &str, mock_url: &str) -> Vec<(String, String)> {
+    let upper = provider.to_uppercase();
+    let base = match provider {
+        "ollama" => return vec![("OLLAMA_HOST".into(), mock_url.to_owned())],
+        "anthropic" | "gemini" => mock_url.to_owned(),
+        _ => format!("{mock_url}/v1"),
+    };
+    vec![
+        (format!("{upper}_BASE_URL"), base),
+        (format!("{upper}_API_KEY"), "test-key".into()),
+    ]
 }
 
-fn chat(provider: &str, base: &str, model: &str, extra: &[&str]) -> Output {
-    let p = prefix(provider);
+fn chat(provider: &str, mock_url: &str, model: &str, extra: &[&str]) -> Output {
     crux()
-        .env(format!("{p}_BASE_URL"), base)
-        .env(format!("{p}_API_KEY"), "test-key")
+        .envs(endpoint_env(provider, mock_url))
         .args(["chat", &format!("{provider}/{model}"), "hello there"])
         .args(extra)
         .output()
         .unwrap()
 }
 
-const OPENAI_WIRE: [(&str, &str); 6] = [
+const ALL: [(&str, &str); 10] = [
     ("openai", "gpt-4o-mini"),
+    ("openai", "o4-mini"),
+    ("anthropic", "claude-3-5-haiku-latest"),
+    ("gemini", "gemini-2.0-flash"),
+    ("ollama", "llama3.2"),
     ("openrouter", "meta-llama/llama-3.1-8b-instruct"),
     ("deepseek", "deepseek-chat"),
     ("xai", "grok-3-mini"),
@@ -54,12 +66,11 @@ const OPENAI_WIRE: [(&str, &str); 6] = [
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn chat_all_openai_wire_providers_stream_and_not() {
+async fn chat_every_provider_stream_and_not() {
     let mock = MockServer::start().await.unwrap();
-    let base = format!("{}/v1", mock.url());
-    for (provider, model) in OPENAI_WIRE {
+    for (provider, model) in ALL {
         for extra in [&["--stream"][..], &[][..]] {
-            let out = tokio::task::block_in_place(|| chat(provider, &base, model, extra));
+            let out = tokio::task::block_in_place(|| chat(provider, &mock.url(), model, extra));
             let stdout = String::from_utf8_lossy(&out.stdout);
             assert!(
                 out.status.success(),
@@ -73,18 +84,27 @@ async fn chat_all_openai_wire_providers_stream_and_not() {
         }
     }
     let reqs = mock.requests();
-    assert_eq!(reqs.len(), 12);
-    assert_eq!(reqs[2].body["model"], "meta-llama/llama-3.1-8b-instruct");
+    assert_eq!(reqs.len(), 20);
+    assert!(
+        reqs.iter()
+            .any(|r| r.body["model"] == "meta-llama/llama-3.1-8b-instruct")
+    );
+    assert!(reqs.iter().any(|r| r.path == "/v1/responses"));
+    assert!(reqs.iter().any(|r| r.path == "/v1/messages"));
+    assert!(reqs.iter().any(|r| r.path == "/api/chat"));
+    assert!(reqs.iter().any(|r| {
+        r.path
+            .starts_with("/v1beta/models/gemini-2.0-flash:streamGenerateContent")
+    }));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_options_reach_the_upstream() {
     let mock = MockServer::start().await.unwrap();
-    let base = format!("{}/v1", mock.url());
     let out = tokio::task::block_in_place(|| {
         chat(
             "openai",
-            &base,
+            &mock.url(),
             "gpt-4o-mini",
             &[
                 "--system",
@@ -193,7 +213,7 @@ fn crux_mock_command_serves_crux_chat() {
         .find(|w| w.starts_with("http://"))
         .expect("listening line with the URL")
         .to_owned();
-    let out = chat("openai", &format!("{url}/v1"), "gpt-4o-mini", &["--stream"]);
+    let out = chat("openai", &url, "gpt-4o-mini", &["--stream"]);
     assert!(
         out.status.success(),
         "{}",

@@ -14,7 +14,7 @@ use crate::anthropic_parse::parse_request;
 use crate::anthropic_render::{self as render, Answer, Meta, Thinking};
 use crate::errors::MockError;
 use crate::faults::Faults;
-use crate::http::{self, BAD_KEY, FAULT_HEADER, Output, header, json_response, with_headers};
+use crate::http::{self, BAD_KEY, Output, header, json_response, with_headers};
 use crate::openai;
 use crate::reply;
 use crate::state::Shared;
@@ -111,6 +111,8 @@ async fn handle(
         thinking,
         cache_read: faults.cache_read.unwrap_or(0),
     };
+    let cache_read = answer.cache_read.min(answer.reply.usage.prompt);
+    shared.report_usage(answer.input_tokens() + cache_read, answer.output_tokens());
     let mut extra = faults.response_headers();
     extra.push(("request-id".to_owned(), format!("req_mock_{n}")));
     let output = if req.stream {
@@ -128,9 +130,7 @@ async fn handle(
 /// Header checks plus header-only faults, for the models endpoints.
 async fn prelude(shared: &Shared, headers: &HeaderMap) -> Result<Faults, MockError> {
     check_headers(headers)?;
-    let faults = Faults::resolve(header(headers, FAULT_HEADER), &[], &shared.counters)?;
-    faults.before_response(shared).await?;
-    Ok(faults)
+    http::header_faults(shared, headers).await
 }
 
 fn model_json((id, name, created): (&str, &str, &str)) -> Value {

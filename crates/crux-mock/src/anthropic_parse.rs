@@ -214,6 +214,28 @@ fn parse_thinking(value: Option<&Value>, max_tokens: u64) -> Result<bool, MockEr
     }
 }
 
+/// Extended thinking forbids non-default `temperature` and forced tool use.
+fn check_thinking_compat(
+    obj: &Map<String, Value>,
+    tool_choice: &ToolChoice,
+) -> Result<(), MockError> {
+    if obj
+        .get("temperature")
+        .and_then(Value::as_f64)
+        .is_some_and(|t| (t - 1.0).abs() > f64::EPSILON)
+    {
+        return Err(bad(
+            "`temperature` may only be set to 1 when thinking is enabled",
+        ));
+    }
+    if matches!(tool_choice, ToolChoice::Required | ToolChoice::Named(_)) {
+        return Err(bad(
+            "Thinking may not be enabled when tool_choice forces tool use.",
+        ));
+    }
+    Ok(())
+}
+
 /// Structured output from `output_config.format` (or the older top-level `output_format`).
 fn parse_format(obj: &Map<String, Value>) -> Result<OutputFormat, MockError> {
     let (format, p) = match (obj.get("output_config"), obj.get("output_format")) {
@@ -286,6 +308,9 @@ pub(crate) fn parse_request(
     let tools = parse_tools(obj.get("tools"))?;
     let tool_choice = parse_tool_choice(obj.get("tool_choice"), &tools)?;
     let thinking = parse_thinking(obj.get("thinking"), max_tokens)?;
+    if thinking {
+        check_thinking_compat(&obj, &tool_choice)?;
+    }
     let format = parse_format(&obj)?;
     Ok(MessagesRequest {
         model,

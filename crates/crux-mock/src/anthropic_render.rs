@@ -44,12 +44,12 @@ pub(crate) struct Answer {
 
 impl Answer {
     /// Output tokens: reply words plus thinking words.
-    fn output_tokens(&self) -> u64 {
+    pub(crate) fn output_tokens(&self) -> u64 {
         self.reply.usage.completion + self.thinking.as_ref().map_or(0, |t| word_count(&t.text))
     }
 
     /// Input tokens excluding cache reads.
-    fn input_tokens(&self) -> u64 {
+    pub(crate) fn input_tokens(&self) -> u64 {
         self.reply.usage.prompt.saturating_sub(self.cache_read)
     }
 }

@@ -27,7 +27,7 @@ pub(crate) fn invalid_at(data: &str, alphabet: Alphabet) -> Option<usize> {
     }
     let padding = bytes.len() - body_len;
     let valid_len = match alphabet {
-        Alphabet::Standard => bytes.len() % 4 == 0 && padding <= 2,
+        Alphabet::Standard => bytes.len().is_multiple_of(4) && padding <= 2,
         Alphabet::Lenient => body_len % 4 != 1 && padding <= 2,
     };
     if valid_len { None } else { Some(body_len) }

@@ -76,11 +76,18 @@ pub(crate) fn parse_tools(
             None => &[][..],
             Some(Value::Array(d)) => d.as_slice(),
             Some(other) => {
-                return Err(invalid_value(&format!("{at}.function_declarations"), "list", other));
+                return Err(invalid_value(
+                    &format!("{at}.function_declarations"),
+                    "list",
+                    other,
+                ));
             }
         };
         for (k, decl) in decls.iter().enumerate() {
-            defs.push(parse_declaration(decl, &format!("{at}.function_declarations[{k}]"))?);
+            defs.push(parse_declaration(
+                decl,
+                &format!("{at}.function_declarations[{k}]"),
+            )?);
         }
     }
     let choice = parse_tool_config(config, &mut defs)?;
@@ -147,7 +154,11 @@ fn parse_tool_config(
     let obj = config
         .as_object()
         .ok_or_else(|| invalid_value("tool_config", "ToolConfig", config))?;
-    check_fields(obj, &["functionCallingConfig", "retrievalConfig"], "tool_config")?;
+    check_fields(
+        obj,
+        &["functionCallingConfig", "retrievalConfig"],
+        "tool_config",
+    )?;
     let Some(fcc) = field(obj, "functionCallingConfig") else {
         return Ok(ToolChoice::Auto);
     };
@@ -165,7 +176,11 @@ fn parse_tool_config(
             .map(str::to_owned)
             .collect(),
         Some(other) => {
-            return Err(invalid_value(&format!("{at}.allowed_function_names"), "list", other));
+            return Err(invalid_value(
+                &format!("{at}.allowed_function_names"),
+                "list",
+                other,
+            ));
         }
     };
     match mode.to_ascii_uppercase().as_str() {
@@ -199,13 +214,13 @@ pub(crate) fn parse_generation(
         .as_object()
         .ok_or_else(|| invalid_value(at, "GenerationConfig", config))?;
     check_fields(obj, GENERATION_FIELDS, at)?;
-    let max_tokens = match field(obj, "maxOutputTokens") {
-        None => None,
-        Some(v) => Some(
-            v.as_u64()
-                .ok_or_else(|| invalid_value(&format!("{at}.max_output_tokens"), "TYPE_INT32", v))?,
-        ),
-    };
+    let max_tokens =
+        match field(obj, "maxOutputTokens") {
+            None => None,
+            Some(v) => Some(v.as_u64().ok_or_else(|| {
+                invalid_value(&format!("{at}.max_output_tokens"), "TYPE_INT32", v)
+            })?),
+        };
     if let Some(stops) = field(obj, "stopSequences") {
         match stops.as_array() {
             Some(list) if list.iter().all(Value::is_string) && list.len() <= 5 => {}
@@ -218,7 +233,13 @@ pub(crate) fn parse_generation(
                     &format!("{at}.stop_sequences"),
                 ));
             }
-            _ => return Err(invalid_value(&format!("{at}.stop_sequences"), "list", stops)),
+            _ => {
+                return Err(invalid_value(
+                    &format!("{at}.stop_sequences"),
+                    "list",
+                    stops,
+                ));
+            }
         }
     }
     if let Some(thinking) = field(obj, "thinkingConfig") {
@@ -249,7 +270,10 @@ pub(crate) fn parse_generation(
             &format!("{at}.response_mime_type"),
         ));
     }
-    let schema = match (field(obj, "responseSchema"), field(obj, "responseJsonSchema")) {
+    let schema = match (
+        field(obj, "responseSchema"),
+        field(obj, "responseJsonSchema"),
+    ) {
         (Some(_), Some(_)) => {
             return Err(bad(
                 format!(

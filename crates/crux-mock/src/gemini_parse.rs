@@ -81,17 +81,16 @@ pub(crate) fn json_object(body: &[u8]) -> Result<Map<String, Value>, MockError> 
     }
 }
 
-/// Validates and translates a `generateContent` body for `model`; `signatures` holds the
+/// Validates and translates a `generateContent` body object for `model`; `signatures` holds the
 /// thought signatures this server issued (checked for `gemini-3*` models).
 pub(crate) fn parse_generate(
     model: &str,
-    body: &[u8],
+    obj: &Map<String, Value>,
     signatures: &Signatures,
 ) -> Result<GenerateRequest, MockError> {
-    let obj = json_object(body)?;
-    check_fields(&obj, REQUEST_FIELDS, "")?;
+    check_fields(obj, REQUEST_FIELDS, "")?;
     let mut messages = Vec::new();
-    if let Some(sys) = field(&obj, "systemInstruction") {
+    if let Some(sys) = field(obj, "systemInstruction") {
         let texts = content_texts(sys, "system_instruction")?;
         messages.push(Message {
             role: Role::System,
@@ -99,12 +98,13 @@ pub(crate) fn parse_generate(
         });
     }
     messages.extend(parse_contents(
-        field(&obj, "contents"),
+        field(obj, "contents"),
         model.starts_with("gemini-3"),
         signatures,
     )?);
-    let (tools, tool_choice) = config::parse_tools(field(&obj, "tools"), field(&obj, "toolConfig"))?;
-    let (format, max_tokens, enum_output) = config::parse_generation(field(&obj, "generationConfig"))?;
+    let (tools, tool_choice) = config::parse_tools(field(obj, "tools"), field(obj, "toolConfig"))?;
+    let (format, max_tokens, enum_output) =
+        config::parse_generation(field(obj, "generationConfig"))?;
     Ok(GenerateRequest {
         conv: Conversation {
             messages,
@@ -117,8 +117,9 @@ pub(crate) fn parse_generate(
     })
 }
 
-/// The joined text parts of a `Content` used as `systemInstruction` (role ignored).
-fn content_texts(content: &Value, at: &str) -> Result<String, MockError> {
+/// The joined text parts of a `Content` used as `systemInstruction` or embedding input (role
+/// ignored; every part is validated).
+pub(crate) fn content_texts(content: &Value, at: &str) -> Result<String, MockError> {
     let obj = content
         .as_object()
         .ok_or_else(|| invalid_value(at, "Content", content))?;
@@ -183,7 +184,9 @@ fn parse_contents(
             Some(Value::Array(parts)) if !parts.is_empty() => parts,
             _ => {
                 return Err(bad(
-                    format!("* GenerateContentRequest.{at}.parts: contents.parts must not be empty.\n"),
+                    format!(
+                        "* GenerateContentRequest.{at}.parts: contents.parts must not be empty.\n"
+                    ),
                     &format!("{at}.parts"),
                 ));
             }
@@ -241,7 +244,7 @@ fn parse_contents(
 /// must follow a function-call turn and answer every call in it.
 fn check_sequence(turns: &[Turn], turn: &Turn, at: &str) -> Result<(), MockError> {
     let prev = turns.last();
-    if turn.model && turn.calls > 0 && !prev.is_some_and(|p| !p.model) {
+    if turn.model && turn.calls > 0 && prev.is_none_or(|p| p.model) {
         return Err(bad(
             "Please ensure that function call turn comes immediately after a user turn or after \
              a function response turn.",
@@ -367,7 +370,9 @@ fn parse_part(part: &Value, at: &str) -> Result<Part, MockError> {
             check_fields(blob, &["mimeType", "data", "displayName"], &path)?;
             if !field(blob, "mimeType").is_some_and(Value::is_string) {
                 return Err(bad(
-                    format!("* GenerateContentRequest.{path}.mime_type: required field is not set\n"),
+                    format!(
+                        "* GenerateContentRequest.{path}.mime_type: required field is not set\n"
+                    ),
                     &format!("{path}.mime_type"),
                 ));
             }
@@ -410,14 +415,23 @@ fn parse_part(part: &Value, at: &str) -> Result<Part, MockError> {
                 .ok_or_else(|| invalid_value(&path, "FunctionResponse", value))?;
             check_fields(
                 resp,
-                &["id", "name", "response", "parts", "willContinue", "scheduling"],
+                &[
+                    "id",
+                    "name",
+                    "response",
+                    "parts",
+                    "willContinue",
+                    "scheduling",
+                ],
                 &path,
             )?;
             require_name(resp, &path)?;
             match field(resp, "response") {
                 Some(Value::Object(r)) => Ok(Part::Response(Value::Object(r.clone()))),
                 None => Err(bad(
-                    format!("* GenerateContentRequest.{path}.response: required field is not set\n"),
+                    format!(
+                        "* GenerateContentRequest.{path}.response: required field is not set\n"
+                    ),
                     &format!("{path}.response"),
                 )),
                 Some(other) => Err(invalid_value(

@@ -217,11 +217,20 @@ mod tests {
 
     #[test]
     fn rejects_nested_unknown_keywords() {
-        for bad_kw in ["additionalProperties", "$ref", "const", "oneOf", "exclusiveMinimum"] {
+        for bad_kw in [
+            "additionalProperties",
+            "$ref",
+            "const",
+            "oneOf",
+            "exclusiveMinimum",
+        ] {
             let s = json!({"type": "object", "properties": {"a": {"anyOf": [
                 {"type": "object", bad_kw: true}]}}});
             let e = check(&s, "x.parameters").unwrap_err();
-            assert!(e.message.contains(&format!("Unknown name \"{bad_kw}\"")), "{e:?}");
+            assert!(
+                e.message.contains(&format!("Unknown name \"{bad_kw}\"")),
+                "{e:?}"
+            );
             assert!(
                 e.message
                     .contains("at 'x.parameters.properties[0].value.any_of[0]'"),

@@ -98,6 +98,17 @@ pub(crate) async fn request_faults(
     Ok(faults)
 }
 
+/// Resolves the faults of a request without a conversation (models, embeddings, ...) from the
+/// `x-mock-fault` header alone, then applies the pre-response faults.
+pub(crate) async fn header_faults(
+    shared: &Shared,
+    headers: &HeaderMap,
+) -> Result<Faults, MockError> {
+    let faults = Faults::resolve(header(headers, FAULT_HEADER), &[], &shared.counters)?;
+    faults.before_response(shared).await?;
+    Ok(faults)
+}
+
 /// A reply rendered by a wire, ready to be delivered under faults.
 #[derive(Debug)]
 pub(crate) enum Output {

@@ -10,12 +10,36 @@
 //! `GET /v1/models`, `GET /v1/models/{id}`, `POST /v1/embeddings`; control routes
 //! `GET|DELETE /_mock/requests` and `GET /_mock/streams` (never recorded).
 //!
+//! Anthropic Messages (`anthropic_messages`/`anthropic_parse` → neutral, `anthropic_render`,
+//! `anthropic` handlers): `POST /v1/messages` (`x-api-key` + `anthropic-version` required,
+//! Anthropic error bodies, named SSE events ending in `message_stop`, thinking blocks whose
+//! signatures are checked against those issued in `signatures`); `GET /v1/models` and
+//! `GET /v1/models/{id}` answer Anthropic-shaped (paginated with `limit`/`after_id`/`before_id`)
+//! when the request carries `anthropic-version`. OpenAI Responses (`responses_parse`,
+//! `responses_render`, `responses`): `POST /v1/responses` (bearer auth, OpenAI error bodies,
+//! sequence-numbered `response.*` events ending in `response.completed`/`response.incomplete`).
+//! Shared HTTP plumbing and the parse → faults → reply → deliver flow live in `http`.
+//!
+//! Gemini (`gemini_parse`/`gemini_config`/`gemini_schema` → neutral, `gemini_render`, `gemini`
+//! handlers; no `/v1` aliases): `GET /v1beta/models` (`pageSize`/`pageToken`),
+//! `GET /v1beta/models/{model}`, `POST /v1beta/models/{model}:{action}` for `generateContent`,
+//! `streamGenerateContent` (`?alt=sse`: CRLF SSE without sentinel, the finishing chunk carries
+//! `finishReason` + `usageMetadata`; otherwise a streamed JSON array), `countTokens`,
+//! `embedContent`, `batchEmbedContents`. Key in `x-goog-api-key` (or `?key=`, recorded in the
+//! query); Google RPC error bodies (bad key = 400 `API_KEY_INVALID`); OpenAPI-subset schema and
+//! proto unknown-field checks; function calls carry thought signatures from `signatures`,
+//! required back for `gemini-3*` models. Ollama native (`ollama_parse`, `ollama_render`,
+//! `ollama` handlers; no auth): `POST /api/chat` (NDJSON stream by default, ending with the
+//! `done: true` statistics line; `stream: false` → one object), `GET /api/tags`,
+//! `POST /api/embed`, `POST /api/show`, `GET /api/version`; `{"error": "..."}` bodies. Small
+//! shared helpers: `clock` (RFC 3339 timestamps), `b64` (base64 payload validation).
+//!
 //! Fault specs come from the `x-mock-fault` header and/or `[[mock SPEC]]` directives in the last
 //! user message (directives are removed from the prompt). Items are separated by commas or
 //! whitespace: `status=CODE`, `retry_after=SECS`, `retry_after_ms=MS`, `should_retry=BOOL`,
 //! `times=N`, `key=NAME`, `first_byte_ms=MS`, `stall_after=N`, `stall_ms=MS`, `cut_after=N`,
-//! `truncate_after=N`, `delay=MS`, and the flags `invalid_json`, `mid_error`. Unknown keys are
-//! a 400.
+//! `truncate_after=N`, `delay=MS`, `cache_read=N` (prompt tokens reported as cache reads, on
+//! wires that report them), and the flags `invalid_json`, `mid_error`. Unknown keys are a 400.
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
@@ -23,15 +47,28 @@ mod anthropic;
 mod anthropic_messages;
 mod anthropic_parse;
 mod anthropic_render;
+mod b64;
+mod clock;
 mod embed;
 mod errors;
 mod faults;
+mod gemini;
+mod gemini_config;
+mod gemini_parse;
+mod gemini_render;
+mod gemini_schema;
 mod http;
+mod ollama;
+mod ollama_parse;
+mod ollama_render;
 mod openai;
 mod openai_parse;
 mod openai_render;
 mod record;
 mod reply;
+mod responses;
+mod responses_parse;
+mod responses_render;
 mod schema;
 mod signatures;
 mod state;
@@ -54,6 +91,16 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use record::{RecordedRequest, StreamRecord};
+
+/// Usage the mock reported for one answer, normalized the way Crux normalizes it: `prompt` includes cache reads,
+/// `completion` includes reasoning/thinking tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReportedUsage {
+    /// Input tokens.
+    pub prompt: u64,
+    /// Output tokens.
+    pub completion: u64,
+}
 
 use state::Shared;
 
@@ -124,7 +171,12 @@ impl MockServer {
         self.shared.recorder.streams()
     }
 
-    /// Clears recorded requests, stream records and `times=N` fault counters.
+    /// The usage of every answer so far, in order (see [`ReportedUsage`]).
+    pub fn reported_usage(&self) -> Vec<ReportedUsage> {
+        self.shared.reported_usage()
+    }
+
+    /// Clears recorded requests, stream records, `times=N` fault counters and the usage ledger.
     pub fn reset(&self) {
         self.shared.reset();
     }
@@ -183,8 +235,20 @@ fn router(shared: Arc<Shared>) -> Router {
                 get(anthropic::get_model),
             )
             .route(&format!("{prefix}/messages"), post(anthropic::messages))
+            .route(&format!("{prefix}/responses"), post(responses::create))
             .route(&format!("{prefix}/embeddings"), post(openai::embeddings));
     }
+    app = app
+        .route("/v1beta/models", get(gemini::list_models))
+        .route(
+            "/v1beta/models/{*rest}",
+            get(gemini::get_model).post(gemini::model_action),
+        )
+        .route("/api/chat", post(ollama::chat))
+        .route("/api/tags", get(ollama::tags))
+        .route("/api/embed", post(ollama::embed))
+        .route("/api/show", post(ollama::show))
+        .route("/api/version", get(ollama::version));
     app.route("/_mock/requests", get(mock_requests).delete(mock_reset))
         .route("/_mock/streams", get(mock_streams))
         .fallback(openai::not_found)

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::embed;
 use crate::errors::MockError;
 use crate::faults::Faults;
-use crate::http::{BAD_KEY, FAULT_HEADER, Output, header, json_object, unix_now};
+use crate::http::{BAD_KEY, Output, header, json_object, unix_now};
 use crate::openai_parse::{model, parse_chat};
 use crate::openai_render::{self as render, Meta};
 use crate::reply::{self, word_count};
@@ -64,9 +64,7 @@ fn finish(result: Result<Response, MockError>) -> Response {
 /// Auth plus header-only faults, for the non-chat endpoints.
 async fn prelude(shared: &Shared, headers: &HeaderMap) -> Result<Faults, MockError> {
     check_auth(headers)?;
-    let faults = Faults::resolve(header(headers, FAULT_HEADER), &[], &shared.counters)?;
-    faults.before_response(shared).await?;
-    Ok(faults)
+    crate::http::header_faults(shared, headers).await
 }
 
 /// `POST /v1/chat/completions`.
@@ -89,6 +87,7 @@ async fn chat(
     let mut req = parse_chat(body)?;
     let faults = crate::http::request_faults(&shared, headers, &mut req.conv).await?;
     let reply = reply::generate(&req.conv, || shared.next_tool_call_id());
+    shared.report_usage(reply.usage.prompt, reply.usage.completion);
     let meta = Meta {
         id: format!("chatcmpl-mock-{}", shared.next_response()),
         created: unix_now(),

@@ -28,6 +28,17 @@ pub(crate) struct ToolCall {
     pub arguments: String,
 }
 
+impl ToolCall {
+    /// The arguments as a JSON object, for wires that send them decoded (Gemini `args`,
+    /// Ollama `arguments`, Anthropic `input`); `{}` if they are not a JSON object.
+    pub(crate) fn arguments_object(&self) -> Value {
+        match serde_json::from_str::<Value>(&self.arguments) {
+            Ok(v @ Value::Object(_)) => v,
+            _ => json!({}),
+        }
+    }
+}
+
 /// One message of a conversation, reduced to what the mock needs.
 #[derive(Clone, Debug)]
 pub(crate) struct Message {

@@ -1,10 +1,12 @@
 //! Per-server shared state: recordings, fault counters, id sequences and the shutdown signal.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::ReportedUsage;
 use crate::faults::FaultCounters;
 use crate::record::Recorder;
 use crate::signatures::Signatures;
@@ -20,6 +22,7 @@ pub(crate) struct Shared {
     pub signatures: Signatures,
     response_seq: AtomicU64,
     tool_call_seq: AtomicU64,
+    usage: Mutex<Vec<ReportedUsage>>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -31,6 +34,7 @@ impl Default for Shared {
             signatures: Signatures::default(),
             response_seq: AtomicU64::new(0),
             tool_call_seq: AtomicU64::new(0),
+            usage: Mutex::new(Vec::new()),
             shutdown: watch::Sender::new(false),
         }
     }
@@ -55,10 +59,26 @@ impl Shared {
         format!("{prefix}mock{:05}", n % 100_000)
     }
 
-    /// Clears recordings and fault counters.
+    /// Remembers the usage an answer reports (normalized: prompt includes cache reads, completion includes
+    /// reasoning), so tests can compare a client's numbers with the mock's.
+    pub(crate) fn report_usage(&self, prompt: u64, completion: u64) {
+        if let Ok(mut ledger) = self.usage.lock() {
+            ledger.push(ReportedUsage { prompt, completion });
+        }
+    }
+
+    /// Every usage reported so far, in answer order.
+    pub(crate) fn reported_usage(&self) -> Vec<ReportedUsage> {
+        self.usage.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// Clears recordings, fault counters and the usage ledger.
     pub(crate) fn reset(&self) {
         self.recorder.clear();
         self.counters.clear();
+        if let Ok(mut ledger) = self.usage.lock() {
+            ledger.clear();
+        }
     }
 
     /// Signals every in-flight sleep (pacing, stalls) to stop.

@@ -11,7 +11,6 @@ use secrecy::{ExposeSecret, SecretString};
 
 pub use self::stream::ChatStream;
 use crate::error::{Error, Result, TimeoutPhase};
-use crate::model_id::ModelId;
 use crate::providers::{ProviderId, ProviderSpec};
 use crate::types::{ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, ModelInfo};
 use crate::wire;
@@ -181,6 +180,11 @@ impl Client {
             )));
         }
         let mut headers = cfg.headers.clone();
+        for (k, v) in wire::wire_headers(spec.wire) {
+            if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case(k)) {
+                headers.push(((*k).to_owned(), (*v).to_owned()));
+            }
+        }
         if spec.quirks.attribution_headers
             && !headers
                 .iter()
@@ -206,7 +210,7 @@ impl Client {
         let t0 = Instant::now();
         let provider = req.model.provider;
         let call = wire::chat_call(provider.spec(), req, false)?;
-        let target = self.target_for(&req.model, &call.path)?;
+        let target = self.target(provider, &call.path)?;
         let bytes = self
             .post_for_body(&target, call.body, t0 + target.timeouts.total)
             .await?;
@@ -236,7 +240,11 @@ impl Client {
         let bytes = self
             .post_for_body(&target, body, t0 + target.timeouts.total)
             .await?;
-        wire::decode_embed(spec, &bytes)
+        let mut resp = wire::decode_embed(spec, &bytes)?;
+        if resp.model.is_empty() {
+            resp.model.clone_from(&req.model.model);
+        }
+        Ok(resp)
     }
 
     /// List the provider's models from its API, following pagination.
@@ -257,21 +265,6 @@ impl Client {
             }
         }
         Ok(models)
-    }
-
-    /// Like [`Client::target`], adding the headers of the wire `model` is sent on.
-    pub(crate) fn target_for(&self, model: &ModelId, path: &str) -> Result<Target> {
-        let mut target = self.target(model.provider, path)?;
-        for (k, v) in wire::wire_headers(wire::wire_for(model)) {
-            if !target
-                .headers
-                .iter()
-                .any(|(name, _)| name.eq_ignore_ascii_case(k))
-            {
-                target.headers.push(((*k).to_owned(), (*v).to_owned()));
-            }
-        }
-        Ok(target)
     }
 
     async fn post_for_body(

@@ -87,7 +87,7 @@ impl Driver {
             _ => Framer::Sse(SseDecoder::default(), Vec::new()),
         };
         let prepared = call.and_then(|c| {
-            let target = client.target_for(&req.model, &c.path)?;
+            let target = client.target(provider, &c.path)?;
             Ok((target, c.body, StreamState::new(&req.model)))
         });
         Self {

@@ -1,30 +1,64 @@
-//! Shared helpers for client tests against `crux-mock`.
+//! Shared helpers for client tests against `crux-mock`: per-provider clients, requests, stream collection.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
+use crux_llm::providers::AuthStyle;
 use crux_llm::{
     ChatRequest, ChatStream, Client, Error, FinishReason, Message, ModelId, ProviderConfig,
-    ProviderId, RetryPolicy, StreamEvent, StreamMetrics, Timeouts, Usage,
+    ProviderId, RetryPolicy, StreamEvent, StreamMetrics, Timeouts, Usage, Wire,
 };
-use crux_mock::MockServer;
+use crux_mock::{MockServer, RecordedRequest};
 use futures_util::StreamExt;
 
-/// A default model name per provider (any name works against the mock).
-pub fn model(p: ProviderId) -> ModelId {
-    let m = match p {
-        ProviderId::OpenAi => "gpt-4o-mini",
-        ProviderId::OpenRouter => "meta-llama/llama-3.1-8b-instruct",
-        ProviderId::DeepSeek => "deepseek-chat",
-        ProviderId::Xai => "grok-3-mini",
-        ProviderId::Groq => "llama-3.3-70b-versatile",
-        ProviderId::Mistral => "mistral-small-latest",
-        ProviderId::Anthropic => "claude-3-5-haiku-latest",
-        ProviderId::Gemini => "gemini-2.0-flash",
-        ProviderId::Ollama => "llama3.2",
-    };
-    ModelId::new(p, m)
+/// The API key tests send.
+pub const KEY: &str = "test-key-123";
+
+/// One conformance target: a provider and a model on it (OpenAI appears twice: Chat Completions and Responses).
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    pub provider: ProviderId,
+    pub model: &'static str,
+}
+
+impl Target {
+    pub fn model_id(&self) -> ModelId {
+        ModelId::new(self.provider, self.model)
+    }
+
+    pub fn wire(&self) -> Wire {
+        crux_llm::wire::wire_for(&self.model_id())
+    }
+
+    /// Base URL of the mock as this provider's env variable would spell it.
+    pub fn base_url(&self, mock: &MockServer) -> String {
+        match self.provider.spec().wire {
+            Wire::OpenAi | Wire::Responses => format!("{}/v1", mock.url()),
+            Wire::Anthropic | Wire::Gemini | Wire::Ollama => mock.url(),
+        }
+    }
+
+    /// Whether the provider took the key the way its API expects (and never in the URL).
+    pub fn assert_auth(&self, r: &RecordedRequest) {
+        match self.provider.spec().auth {
+            AuthStyle::Bearer => assert_eq!(
+                r.header("authorization"),
+                Some(format!("Bearer {KEY}").as_str())
+            ),
+            AuthStyle::XApiKey => {
+                assert_eq!(r.header("x-api-key"), Some(KEY));
+                assert!(r.header("anthropic-version").is_some());
+            }
+            AuthStyle::GoogApiKey => assert_eq!(r.header("x-goog-api-key"), Some(KEY)),
+            AuthStyle::None => {}
+        }
+        assert!(
+            !r.query.as_deref().unwrap_or("").contains(KEY),
+            "key leaked into the URL"
+        );
+        assert!(!r.path.contains(KEY), "key leaked into the URL");
+    }
 }
 
 /// Timeouts short enough that stall tests finish quickly.
@@ -47,14 +81,14 @@ pub fn test_retry() -> RetryPolicy {
     }
 }
 
-/// A client whose `provider` points at the mock.
-pub fn client_for(mock: &MockServer, p: ProviderId) -> Client {
+/// A client whose target provider points at the mock.
+pub fn client_for(mock: &MockServer, t: Target) -> Client {
     Client::builder()
         .provider(
-            p,
+            t.provider,
             ProviderConfig {
-                base_url: Some(format!("{}/v1", mock.url())),
-                api_key: Some("test-key-123".into()),
+                base_url: Some(t.base_url(mock)),
+                api_key: Some(KEY.into()),
                 ..Default::default()
             },
         )
@@ -65,8 +99,21 @@ pub fn client_for(mock: &MockServer, p: ProviderId) -> Client {
 }
 
 /// A one-message request.
-pub fn ask(p: ProviderId, text: &str) -> ChatRequest {
-    ChatRequest::new(model(p), vec![Message::user(text)])
+pub fn ask(t: Target, text: &str) -> ChatRequest {
+    ChatRequest::new(t.model_id(), vec![Message::user(text)])
+}
+
+/// `text` as it appears inside a JSON string (so byte-exact transport can be checked in any wire's body).
+pub fn json_escaped(text: &str) -> String {
+    let s = serde_json::to_string(text).unwrap();
+    s[1..s.len() - 1].to_owned()
+}
+
+/// Whether a recorded body carries `text` byte for byte.
+pub fn body_has(r: &RecordedRequest, text: &str) -> bool {
+    serde_json::to_string(&r.body)
+        .unwrap()
+        .contains(&json_escaped(text))
 }
 
 /// Everything a stream produced, checked against the stream contract.

@@ -61,7 +61,12 @@ fn clean(node: &Value, root: &Value, depth: usize) -> Value {
         Some(Value::Array(types)) => {
             let named: Vec<&str> = types.iter().filter_map(Value::as_str).collect();
             nullable |= named.contains(&"null");
-            match named.iter().filter(|t| **t != "null").collect::<Vec<_>>().as_slice() {
+            match named
+                .iter()
+                .filter(|t| **t != "null")
+                .collect::<Vec<_>>()
+                .as_slice()
+            {
                 [] if !named.is_empty() => {
                     out.insert("type".into(), json!("null"));
                 }
@@ -87,7 +92,11 @@ fn clean(node: &Value, root: &Value, depth: usize) -> Value {
             out.insert((*key).into(), v.clone());
         }
     }
-    if let Some(f) = obj.get("format").and_then(Value::as_str).filter(|f| FORMATS.contains(f)) {
+    if let Some(f) = obj
+        .get("format")
+        .and_then(Value::as_str)
+        .filter(|f| FORMATS.contains(f))
+    {
         out.insert("format".into(), json!(f));
     }
     if let Some(example) = obj.get("example") {
@@ -95,13 +104,18 @@ fn clean(node: &Value, root: &Value, depth: usize) -> Value {
     }
     if let Some(values) = obj.get("enum").and_then(Value::as_array) {
         nullable |= values.iter().any(Value::is_null);
-        out.insert("enum".into(), Value::Array(values.iter().filter_map(enum_value).collect()));
+        out.insert(
+            "enum".into(),
+            Value::Array(values.iter().filter_map(enum_value).collect()),
+        );
     } else if let Some(Value::String(c)) = obj.get("const") {
         out.insert("enum".into(), json!([c]));
     }
     if let Some(props) = obj.get("properties").and_then(Value::as_object) {
-        let props: Map<String, Value> =
-            props.iter().map(|(name, s)| (name.clone(), clean(s, root, depth))).collect();
+        let props: Map<String, Value> = props
+            .iter()
+            .map(|(name, s)| (name.clone(), clean(s, root, depth)))
+            .collect();
         if !props.is_empty() {
             let known = |list: &Value| -> Vec<Value> {
                 list.as_array()
@@ -174,8 +188,9 @@ enum Union {
 /// Combine sanitized alternatives: null members become `nullable`, one remaining member stands alone, several stay
 /// alternatives.
 fn union(members: Vec<Value>, nullable: &mut bool) -> Union {
-    let (nulls, mut rest): (Vec<Value>, Vec<Value>) =
-        members.into_iter().partition(|m| m.get("type").and_then(Value::as_str) == Some("null"));
+    let (nulls, mut rest): (Vec<Value>, Vec<Value>) = members
+        .into_iter()
+        .partition(|m| m.get("type").and_then(Value::as_str) == Some("null"));
     *nullable |= !nulls.is_empty();
     match rest.len() {
         0 if nulls.is_empty() => Union::One(Value::Object(Map::new())),
@@ -225,7 +240,10 @@ fn expand_ref(obj: &Map<String, Value>, root: &Value, depth: usize) -> Option<Ma
     if depth >= MAX_REF_DEPTH {
         return None;
     }
-    let target = obj.get("$ref").and_then(Value::as_str).and_then(|r| resolve(root, r))?;
+    let target = obj
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| resolve(root, r))?;
     let mut merged = target.as_object().cloned().unwrap_or_default();
     for (k, v) in obj {
         if k != "$ref" {
@@ -238,9 +256,16 @@ fn expand_ref(obj: &Map<String, Value>, root: &Value, depth: usize) -> Option<Ma
 /// Merge the members of `allOf` into one object schema: `properties` and `required` are unions, other keywords are
 /// taken from the first schema that sets them (the node itself first).
 fn flatten_all_of(obj: &Map<String, Value>, root: &Value, depth: usize) -> Map<String, Value> {
-    let mut merged: Map<String, Value> =
-        obj.iter().filter(|(k, _)| *k != "allOf").map(|(k, v)| (k.clone(), v.clone())).collect();
-    let members = obj.get("allOf").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut merged: Map<String, Value> = obj
+        .iter()
+        .filter(|(k, _)| *k != "allOf")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let members = obj
+        .get("allOf")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     for member in members {
         let Some(mut member) = member.as_object().cloned() else {
             continue;

@@ -1,6 +1,8 @@
-//! Ollama native `/api/chat` wire (in progress).
+//! The Ollama native wire (`/api/chat` NDJSON, `/api/embed`, `/api/tags`): serde types and pure translation.
+
 pub mod embed;
 pub mod models;
 pub mod request;
 pub mod response;
 pub mod stream;
+pub mod types;
