@@ -18,6 +18,7 @@
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod accumulate;
 pub mod client;
 pub mod decode;
 pub mod error;
@@ -27,6 +28,7 @@ pub mod scrub;
 pub mod types;
 pub mod wire;
 
+pub use accumulate::Accumulator;
 pub use client::{ChatStream, Client, ClientBuilder, ProviderConfig, RetryPolicy, Timeouts};
 pub use error::{Error, ErrorCode, Result};
 pub use model_id::ModelId;

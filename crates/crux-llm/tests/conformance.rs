@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{Target, ask, body_has, client_for, collect};
 use crux_llm::{
-    ChatRequest, ErrorCode, FinishReason, Message, ProviderId, ResponseFormat, StreamEvent, Tool,
+    Accumulator, ChatRequest, ErrorCode, FinishReason, Message, ProviderId, ResponseFormat, Tool,
     ToolCall, Usage, Wire,
 };
 use crux_mock::MockServer;
@@ -112,23 +112,9 @@ async fn tool_round_trip(t: Target, streamed: bool) {
     let call: ToolCall = if streamed {
         let c = collect(client.chat_stream(&req)).await;
         assert_eq!(c.terminal.as_ref().unwrap().0, FinishReason::ToolCalls);
-        let mut call = ToolCall::new("", "", "");
-        for e in &c.events {
-            if let StreamEvent::ToolCallDelta {
-                index: 0,
-                id,
-                name,
-                args_fragment,
-                signature,
-            } = e
-            {
-                call.id.push_str(id.as_deref().unwrap_or(""));
-                call.name.push_str(name.as_deref().unwrap_or(""));
-                call.arguments.push_str(args_fragment);
-                call.signature = call.signature.take().or(signature.clone());
-            }
-        }
-        call
+        let mut acc = Accumulator::new();
+        c.events.iter().for_each(|e| acc.push(e));
+        acc.message().tool_calls[0].clone()
     } else {
         let resp = client.chat(&req).await.unwrap();
         assert_eq!(resp.finish, FinishReason::ToolCalls);
@@ -364,6 +350,55 @@ async fn extra_passes_through(t: Target) {
     req.extra.insert(key.into(), value.clone());
     client.chat(&req).await.unwrap();
     assert_eq!(mock.requests()[0].body[key], value);
+}
+
+/// Anthropic extended thinking: the signed thinking block comes back and is replayed unchanged on the next turn.
+async fn anthropic_thinking_round_trip(streamed: bool) {
+    let t = Target {
+        provider: ProviderId::Anthropic,
+        model: "claude-sonnet-4-5",
+    };
+    let mock = MockServer::start().await.unwrap();
+    let client = client_for(&mock, t);
+    let mut req = ask(t, "Weather in Paris? Use the get_weather tool.");
+    req.tools = vec![weather_tool()];
+    req.reasoning_effort = Some("low".into());
+    let message = if streamed {
+        let c = collect(client.chat_stream(&req)).await;
+        let mut acc = Accumulator::new();
+        c.events.iter().for_each(|e| acc.push(e));
+        acc.message()
+    } else {
+        client.chat(&req).await.unwrap().message
+    };
+    assert!(
+        matches!(&message.content[0], crux_llm::Part::Reasoning { signature: Some(s), .. } if !s.is_empty()),
+        "{message:?}"
+    );
+    let call = message.tool_calls[0].clone();
+    req.messages.push(message);
+    req.messages
+        .push(Message::tool_result(call.id, "{\"temp_c\": 15}"));
+    let resp = client.chat(&req).await.unwrap();
+    assert!(
+        resp.text().contains("Tool result received"),
+        "{}",
+        resp.text()
+    );
+    assert_eq!(
+        mock.requests()[1].body["messages"][1]["content"][0]["type"],
+        "thinking"
+    );
+}
+
+#[tokio::test]
+async fn anthropic_thinking_signature_round_trip() {
+    anthropic_thinking_round_trip(false).await
+}
+
+#[tokio::test]
+async fn anthropic_thinking_signature_round_trip_streamed() {
+    anthropic_thinking_round_trip(true).await
 }
 
 macro_rules! conformance {
