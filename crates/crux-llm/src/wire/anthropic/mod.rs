@@ -1,5 +1,6 @@
 //! The Anthropic Messages wire: serde types and pure request/response/stream translation.
 
+pub mod inbound;
 pub mod models;
 pub mod request;
 pub mod response;

@@ -67,13 +67,14 @@ pub fn stop_reason(raw: Option<&str>) -> FinishReason {
 }
 
 /// Normalize usage: prompt = input + cache writes + cache reads; cached = cache reads.
-/// `input` overrides the input side (streams report it in `message_start`, output later).
+/// In streams `message_start` carries the input side and `message_delta` the cumulative output (newer API versions
+/// repeat the input side there too): fields of `u` win, `input` fills the gaps.
 pub fn usage(u: &WireUsage, input: Option<&WireUsage>) -> Usage {
-    let i = input.unwrap_or(u);
-    let reads = i.cache_read_input_tokens;
-    let prompt = i
-        .input_tokens
-        .map(|n| n + i.cache_creation_input_tokens.unwrap_or(0) + reads.unwrap_or(0));
+    let start = input.copied().unwrap_or_default();
+    let input_tokens = u.input_tokens.or(start.input_tokens);
+    let writes = u.cache_creation_input_tokens.or(start.cache_creation_input_tokens);
+    let reads = u.cache_read_input_tokens.or(start.cache_read_input_tokens);
+    let prompt = input_tokens.map(|n| n + writes.unwrap_or(0) + reads.unwrap_or(0));
     let completion = u.output_tokens;
     Usage {
         prompt,
