@@ -4,6 +4,8 @@ mod chat;
 mod config;
 mod exit;
 mod mock;
+mod serve;
+mod settings;
 
 use std::process::ExitCode;
 
@@ -23,6 +25,8 @@ enum Command {
     Chat(chat::ChatArgs),
     /// Run a local mock provider server (OpenAI wire) for tests and demos.
     Mock(mock::MockArgs),
+    /// Run the gateway (OpenAI- and Anthropic-compatible APIs over every provider).
+    Serve(serve::ServeArgs),
 }
 
 fn init_logging() {
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Chat(args) => chat::run(args).await,
             Command::Mock(args) => mock::run(args).await,
+            Command::Serve(args) => serve::run(args).await,
         }
     });
     match result {

@@ -1,1 +1,119 @@
-//! placeholder
+//! `crux-gateway`: OpenAI- and Anthropic-compatible HTTP APIs over every provider, with auth, limits, routing,
+//! fallback, circuit breakers and metrics. Built by [`build_router`], run by [`serve`].
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod auth;
+pub mod config;
+pub mod dialect;
+pub mod error;
+pub mod limits;
+pub mod models;
+pub mod routing;
+pub mod state;
+pub mod telemetry;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::serve::ListenerExt;
+use tokio::net::TcpListener;
+
+pub use config::GatewayConfig;
+pub use state::AppState;
+
+use crate::error::{ApiError, Dialect};
+
+/// Every route of the gateway.
+pub fn build_router(state: Arc<AppState>) -> Router {
+    let limit = state.config.body_limit;
+    Router::new()
+        .route(
+            "/v1/chat/completions",
+            post(dialect::openai::chat_completions),
+        )
+        .route("/v1/embeddings", post(dialect::openai::embeddings))
+        .route("/v1/models", get(dialect::openai::models))
+        .route("/v1/messages", post(dialect::anthropic::messages))
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::map_response(too_large_in_dialect))
+        .with_state(state)
+}
+
+async fn health() -> Response {
+    axum::Json(serde_json::json!({"status": "ok"})).into_response()
+}
+
+async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    let _ = &state;
+    axum::Json(serde_json::json!({"status": "ready"})).into_response()
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    for (key, s) in state.breakers.snapshot() {
+        state.metrics.set(
+            "crux_breaker_state",
+            telemetry::labels(&[("target", &key)]),
+            f64::from(s.gauge()),
+        );
+    }
+    let mut resp = state.metrics.render().into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    resp
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    let dialect = if uri.path().starts_with("/api/") {
+        Dialect::Native
+    } else {
+        Dialect::OpenAi
+    };
+    ApiError::not_found(format!("no route for {}", uri.path())).render(dialect)
+}
+
+/// axum's body-limit rejection is plain text; answer it in the caller's dialect instead.
+async fn too_large_in_dialect(resp: Response) -> Response {
+    if resp.status() != StatusCode::PAYLOAD_TOO_LARGE
+        || resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
+    {
+        return resp;
+    }
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        crux_llm::ErrorCode::TooLarge,
+        "request body is too large",
+    )
+    .render(Dialect::OpenAi)
+}
+
+/// Serve until `shutdown` resolves, then stop accepting and let in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = build_router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let listener = listener.tap_io(|tcp| {
+        // Stream frames go out as they are produced: no Nagle delay on accepted sockets.
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

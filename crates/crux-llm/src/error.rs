@@ -213,6 +213,16 @@ pub enum Error {
     /// The request cannot be expressed for this provider or model.
     #[error("{0}")]
     Unsupported(String),
+    /// The input does not fit the model's context window (or a configured input limit); rejected before sending.
+    #[error("input too large for {model}: about {tokens} tokens, limit {limit}")]
+    TooLarge {
+        /// The model, `provider/model`.
+        model: String,
+        /// Counted (or estimated) input tokens, output reservation included.
+        tokens: u64,
+        /// The limit that was exceeded.
+        limit: u64,
+    },
     /// The terminal error of a stream, with the stream's metrics.
     #[error("{source}")]
     Stream {
@@ -239,6 +249,7 @@ impl Error {
             Error::Cancelled => ErrorCode::Cancelled,
             Error::Config(_) => ErrorCode::Validation,
             Error::Unsupported(_) => ErrorCode::Unsupported,
+            Error::TooLarge { .. } => ErrorCode::TooLarge,
             Error::Stream { source, .. } => source.code(),
         }
     }

@@ -19,11 +19,14 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod accumulate;
+pub mod breaker;
+pub mod catalog;
 pub mod client;
 pub mod decode;
 pub mod error;
 pub mod model_id;
 pub mod providers;
+pub mod registry;
 pub mod scrub;
 pub mod types;
 pub mod wire;

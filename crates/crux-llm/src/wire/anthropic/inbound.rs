@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::types::{Block, Content, MessagesRequest, SystemPrompt};
 use crate::model_id::ModelId;
 use crate::types::{
-    ChatRequest, ChatResponse, FinishReason, ImageSource, Message, Part, ResponseFormat, Role,
+    ChatRequest, ChatResponse, FinishReason, ImageSource, Message, Part, ResponseFormat,
     StreamEvent, Tool, ToolCall, ToolChoice, Usage,
 };
 

@@ -3,7 +3,7 @@
 use super::*;
 use crate::decode::SseDecoder;
 use crate::providers::ProviderId;
-use crate::types::StreamMetrics;
+use crate::types::{Role, StreamMetrics};
 use crate::wire::Flow;
 
 fn parse(v: Value) -> Result<(ChatRequest, bool), String> {

@@ -72,7 +72,9 @@ pub fn stop_reason(raw: Option<&str>) -> FinishReason {
 pub fn usage(u: &WireUsage, input: Option<&WireUsage>) -> Usage {
     let start = input.copied().unwrap_or_default();
     let input_tokens = u.input_tokens.or(start.input_tokens);
-    let writes = u.cache_creation_input_tokens.or(start.cache_creation_input_tokens);
+    let writes = u
+        .cache_creation_input_tokens
+        .or(start.cache_creation_input_tokens);
     let reads = u.cache_read_input_tokens.or(start.cache_read_input_tokens);
     let prompt = input_tokens.map(|n| n + writes.unwrap_or(0) + reads.unwrap_or(0));
     let completion = u.output_tokens;

@@ -1,0 +1,268 @@
+//! The TOML config file (`CRUX_CONFIG`, else `./crux.toml`), overlaid with the environment into typed configs.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crux_gateway::GatewayConfig;
+use crux_llm::breaker::BreakerConfig;
+use crux_llm::{Client, ModelId, ProviderConfig, ProviderId, RetryPolicy, Timeouts};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::config::{Env, provider_config};
+use crate::exit::Failure;
+
+/// Default gateway listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:4000";
+
+/// The whole file; every key optional, unknown keys rejected (typos should not pass silently).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Gateway listen address.
+    pub listen: Option<String>,
+    /// Store URL.
+    pub database_url: Option<String>,
+    /// Largest request body in bytes.
+    pub max_body_bytes: Option<usize>,
+    /// Per-provider settings.
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderSection>,
+    /// Aliases with ordered fallback targets.
+    #[serde(default)]
+    pub routes: BTreeMap<String, RouteSection>,
+    /// Retries and breakers.
+    #[serde(default)]
+    pub resilience: ResilienceSection,
+    /// Exporters.
+    #[serde(default)]
+    pub telemetry: TelemetrySection,
+}
+
+/// `[providers.ID]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSection {
+    /// Endpoint.
+    pub base_url: Option<String>,
+    /// Model used when only the provider is named.
+    pub default_model: Option<String>,
+    /// Per-phase timeouts in milliseconds.
+    pub timeout_ms: Option<TimeoutSection>,
+}
+
+/// `timeout_ms = { connect, first_byte, idle, total }`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeoutSection {
+    /// Connect.
+    pub connect: Option<u64>,
+    /// First byte.
+    pub first_byte: Option<u64>,
+    /// Gap between stream chunks.
+    pub idle: Option<u64>,
+    /// Whole call.
+    pub total: Option<u64>,
+}
+
+/// `[routes.ALIAS]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSection {
+    /// `provider/model` targets, tried in order.
+    pub targets: Vec<String>,
+}
+
+/// `[resilience]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResilienceSection {
+    /// Retries on retryable failures.
+    pub max_retries: Option<u32>,
+    /// Breaker settings.
+    pub breaker: Option<BreakerConfig>,
+}
+
+/// `[telemetry]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySection {
+    /// Serve `GET /metrics`.
+    pub prometheus: Option<bool>,
+    /// StatsD address.
+    pub statsd: Option<String>,
+    /// OTLP/HTTP endpoint.
+    pub otlp: Option<String>,
+}
+
+/// Which file to read: `--config`, else `CRUX_CONFIG`, else `./crux.toml` when present.
+pub fn config_path(flag: Option<&Path>, env: &impl Env) -> Option<PathBuf> {
+    flag.map(Path::to_path_buf)
+        .or_else(|| env.get("CRUX_CONFIG").map(PathBuf::from))
+        .or_else(|| {
+            Path::new("crux.toml")
+                .exists()
+                .then(|| PathBuf::from("crux.toml"))
+        })
+}
+
+/// Read and parse the config file (absent → defaults).
+pub fn load(path: Option<&Path>) -> Result<FileConfig, Failure> {
+    let Some(path) = path else {
+        return Ok(FileConfig::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::usage(format!("cannot read config {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| {
+        let msg = e.to_string().replace('\n', " ");
+        Failure::usage(format!("invalid config {}: {}", path.display(), msg.trim()))
+    })
+}
+
+fn timeouts(t: &TimeoutSection) -> Timeouts {
+    let d = Timeouts::default();
+    let ms = |v: Option<u64>, default: Duration| v.map_or(default, Duration::from_millis);
+    Timeouts {
+        connect: ms(t.connect, d.connect),
+        first_byte: ms(t.first_byte, d.first_byte),
+        idle: ms(t.idle, d.idle),
+        total: ms(t.total, d.total),
+    }
+}
+
+/// The provider client: file settings, with the environment winning for keys and endpoints.
+pub fn client(file: &FileConfig, env: &impl Env) -> Result<Client, Failure> {
+    for name in file.providers.keys() {
+        name.parse::<ProviderId>()
+            .map_err(|e| Failure::usage(format!("config [providers.{name}]: {e}")))?;
+    }
+    let mut builder = Client::builder();
+    if let Some(n) = file.resilience.max_retries {
+        builder = builder.retry(RetryPolicy {
+            max_retries: n,
+            ..RetryPolicy::default()
+        });
+    }
+    for p in ProviderId::ALL {
+        let section = file.providers.get(p.as_str());
+        let mut cfg: ProviderConfig = provider_config(env, p);
+        if cfg.base_url.is_none() {
+            cfg.base_url = section.and_then(|s| s.base_url.clone());
+        }
+        cfg.timeouts = section.and_then(|s| s.timeout_ms.as_ref()).map(timeouts);
+        builder = builder.provider(p, cfg);
+    }
+    builder.build().map_err(|e| Failure::usage(e.to_string()))
+}
+
+/// The gateway settings.
+pub fn gateway(file: &FileConfig, env: &impl Env) -> Result<GatewayConfig, Failure> {
+    let mut config = GatewayConfig {
+        master_key: env.get("CRUX_MASTER_KEY").map(SecretString::from),
+        ..GatewayConfig::default()
+    };
+    if let Some(limit) = file.max_body_bytes {
+        config.body_limit = limit;
+    }
+    if let Some(b) = file.resilience.breaker {
+        if b.failures == 0 {
+            return Err(Failure::usage(
+                "config [resilience] breaker.failures must be at least 1",
+            ));
+        }
+        config.breaker = b;
+    }
+    for (alias, route) in &file.routes {
+        if route.targets.is_empty() {
+            return Err(Failure::usage(format!(
+                "config [routes.{alias}] needs at least one target"
+            )));
+        }
+        let targets = route
+            .targets
+            .iter()
+            .map(|t| {
+                t.parse::<ModelId>()
+                    .map_err(|e| Failure::usage(format!("config [routes.{alias}]: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        config.routes.insert(alias.clone(), targets);
+    }
+    Ok(config)
+}
+
+/// Listen address: flag, then `CRUX_LISTEN`, then the file, then the default.
+pub fn listen(
+    flag: Option<SocketAddr>,
+    file: &FileConfig,
+    env: &impl Env,
+) -> Result<SocketAddr, Failure> {
+    if let Some(addr) = flag {
+        return Ok(addr);
+    }
+    let text = env
+        .get("CRUX_LISTEN")
+        .or_else(|| file.listen.clone())
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+    text.parse().map_err(|_| {
+        Failure::usage(format!(
+            "invalid listen address '{text}' (expected HOST:PORT)"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn parse(text: &str) -> Result<FileConfig, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn full_example_parses() {
+        let file = parse(
+            r#"
+listen = "127.0.0.1:4000"
+database_url = "sqlite://crux.db"
+[providers.openai]
+base_url = "https://api.openai.com/v1"
+default_model = "gpt-4o-mini"
+timeout_ms = { connect = 5000, first_byte = 30000, idle = 30000, total = 600000 }
+[routes.smart]
+targets = ["openai/gpt-4o", "anthropic/claude-3-5-sonnet-latest"]
+[resilience]
+max_retries = 2
+breaker = { failures = 5, open_ms = 30000 }
+[telemetry]
+prometheus = true
+statsd = "127.0.0.1:8125"
+otlp = "http://127.0.0.1:4318"
+"#,
+        )
+        .unwrap();
+        let env: HashMap<&'static str, &'static str> = HashMap::from([("CRUX_MASTER_KEY", "mk")]);
+        let g = gateway(&file, &env).unwrap();
+        assert_eq!(g.routes["smart"].len(), 2);
+        assert_eq!(g.breaker.failures, 5);
+        assert!(g.master_key.is_some());
+        assert_eq!(listen(None, &file, &env).unwrap().port(), 4000);
+        let env: HashMap<&'static str, &'static str> =
+            HashMap::from([("CRUX_LISTEN", "127.0.0.1:5000")]);
+        assert_eq!(listen(None, &file, &env).unwrap().port(), 5000);
+    }
+
+    #[test]
+    fn typos_and_bad_targets_are_rejected() {
+        assert!(parse("listne = \"x\"").is_err());
+        let file = parse("[routes.smart]\ntargets = [\"nope/model\"]").unwrap();
+        let env: HashMap<&'static str, &'static str> = HashMap::new();
+        assert!(gateway(&file, &env).is_err());
+        let file = parse("[providers.opneai]\nbase_url = \"http://x\"").unwrap();
+        assert!(client(&file, &env).is_err());
+    }
+}

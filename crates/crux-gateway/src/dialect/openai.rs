@@ -1,0 +1,205 @@
+//! OpenAI-compatible routes: `POST /v1/chat/completions`, `POST /v1/embeddings`, `GET /v1/models`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use bytes::Bytes;
+use crux_llm::wire::openai::inbound::{self, ChunkEncoder};
+use crux_llm::wire::openai::types::ChatCompletionRequest;
+use crux_llm::{EmbedRequest, ProviderId};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Encoder, admit, failed, json_response, outcome, sse_response};
+use crate::auth::authenticate;
+use crate::error::{ApiError, Dialect};
+use crate::routing;
+use crate::state::{AppState, Outcome};
+
+const D: Dialect = Dialect::OpenAi;
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+}
+
+/// `POST /v1/chat/completions`.
+pub async fn chat_completions(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let wire: ChatCompletionRequest = match parse(&body) {
+        Ok(b) => b,
+        Err(e) => return e.render(D),
+    };
+    let name = wire.model.clone();
+    let admitted = match admit(&state, &headers, peer, &name, D) {
+        Ok(a) => a,
+        Err(e) => return e.render(D),
+    };
+    let Some(first) = admitted.targets.first().cloned() else {
+        return ApiError::not_found("the route has no targets").render(D);
+    };
+    let (req, delivery) = match inbound::to_core(wire, first) {
+        Ok(r) => r,
+        Err(msg) => return ApiError::bad_request(msg).render(D),
+    };
+    let o = outcome("chat_completions", &name, &admitted, &req);
+    if delivery.stream {
+        return match routing::open_stream(&state, &admitted.targets, &req, D).await {
+            Ok(peeked) => {
+                let encoder = Encoder::OpenAi(ChunkEncoder::new(&name, unix_now(), delivery));
+                sse_response(state, peeked, encoder, o, admitted.started)
+            }
+            Err(f) => failed(&state, o, f, admitted.started, D),
+        };
+    }
+    match routing::chat(&state, &admitted.targets, &req, D).await {
+        Ok(served) => {
+            let mut o = o;
+            o.target = Some(served.target.clone());
+            o.fallbacks = served.fallbacks;
+            o.upstream = Some(served.upstream);
+            o.usage = served.response.usage;
+            o.response_text = served.response.text();
+            o.latency = admitted.started.elapsed();
+            let body = inbound::response(&served.response, &name, unix_now());
+            let resp = json_response(&body, &served.target);
+            state.finish(&o);
+            resp
+        }
+        Err(f) => failed(&state, o, f, admitted.started, D),
+    }
+}
+
+/// `POST /v1/embeddings` body.
+#[derive(Debug, Deserialize)]
+struct EmbeddingsBody {
+    model: String,
+    input: Value,
+    #[serde(default)]
+    encoding_format: Option<String>,
+    #[serde(default)]
+    dimensions: Option<u32>,
+}
+
+/// `POST /v1/embeddings`.
+pub async fn embeddings(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let wire: EmbeddingsBody = match parse(&body) {
+        Ok(b) => b,
+        Err(e) => return e.render(D),
+    };
+    let admitted = match admit(&state, &headers, peer, &wire.model, D) {
+        Ok(a) => a,
+        Err(e) => return e.render(D),
+    };
+    let input: Vec<String> = match &wire.input {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) if items.iter().all(Value::is_string) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        _ => {
+            return ApiError::bad_request("'input' must be a string or an array of strings")
+                .render(D);
+        }
+    };
+    let base64 = match wire.encoding_format.as_deref() {
+        None | Some("float") => false,
+        Some("base64") => true,
+        Some(other) => {
+            return ApiError::bad_request(format!("unknown encoding_format '{other}'")).render(D);
+        }
+    };
+    let mut o = Outcome::new("embeddings", &wire.model);
+    let Some(target) = admitted.targets.first().cloned() else {
+        return ApiError::not_found("the route has no targets").render(D);
+    };
+    o.target = Some(target.clone());
+    let req = EmbedRequest {
+        model: target.clone(),
+        input,
+        dimensions: wire.dimensions,
+    };
+    match state.client.embed(&req).await {
+        Ok(resp) => {
+            let data: Vec<Value> = resp
+                .vectors
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let embedding = if base64 {
+                        let bytes: Vec<u8> = v.iter().flat_map(|f| f.to_le_bytes()).collect();
+                        json!(base64::engine::general_purpose::STANDARD.encode(bytes))
+                    } else {
+                        json!(v)
+                    };
+                    json!({"object": "embedding", "index": i, "embedding": embedding})
+                })
+                .collect();
+            let prompt = resp.usage.prompt.unwrap_or(0);
+            let body = json!({"object": "list", "model": wire.model, "data": data,
+                "usage": {"prompt_tokens": prompt, "total_tokens": resp.usage.total.unwrap_or(prompt)}});
+            o.usage = resp.usage;
+            o.latency = admitted.started.elapsed();
+            state.finish(&o);
+            json_response(&body, &target)
+        }
+        Err(e) => {
+            let err = ApiError::from(&e);
+            o.error = Some((err.code, err.message.clone()));
+            o.latency = admitted.started.elapsed();
+            state.finish(&o);
+            err.render(D)
+        }
+    }
+}
+
+/// `GET /v1/models`: every route alias and every provider's known models, as `provider/model` ids.
+pub async fn models(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(e) = authenticate(&state, &headers, peer.ip()) {
+        return e.render(D);
+    }
+    let created = unix_now();
+    let mut data: Vec<Value> = state
+        .config
+        .routes
+        .keys()
+        .map(
+            |alias| json!({"id": alias, "object": "model", "created": created, "owned_by": "crux"}),
+        )
+        .collect();
+    for (provider, model) in crate::models::known(&state) {
+        data.push(
+            json!({"id": format!("{provider}/{model}"), "object": "model", "created": created,
+            "owned_by": provider_owner(provider)}),
+        );
+    }
+    axum::Json(json!({"object": "list", "data": data})).into_response()
+}
+
+fn provider_owner(p: ProviderId) -> &'static str {
+    p.spec().display_name
+}

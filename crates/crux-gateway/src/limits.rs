@@ -1,0 +1,131 @@
+//! Per-virtual-key limits held in memory: requests per minute (sliding window), allowed models, USD budgets.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::auth::VirtualKey;
+use crate::error::ApiError;
+
+const WINDOW: Duration = Duration::from_secs(60);
+
+/// Request timestamps and spend per key.
+#[derive(Debug, Default)]
+pub struct Limiter {
+    windows: Mutex<HashMap<String, VecDeque<Instant>>>,
+    /// Spend added by this process since the key cache was last refreshed from the store.
+    local_spend: Mutex<HashMap<String, f64>>,
+}
+
+impl Limiter {
+    /// Check (and count) one request by `key` for `model` (the name the caller used and the resolved target).
+    pub fn admit(&self, key: &VirtualKey, names: &[&str]) -> Result<(), ApiError> {
+        if let Some(allowed) = &key.models
+            && !names.iter().any(|n| allowed.iter().any(|a| a == n))
+        {
+            return Err(ApiError::forbidden(format!(
+                "key '{}' may not use model '{}' (allowed: {})",
+                key.name,
+                names.first().copied().unwrap_or_default(),
+                allowed.join(", ")
+            )));
+        }
+        if let Some(budget) = key.budget_usd {
+            let spent = key.spend_usd + self.local_spend(&key.id);
+            if spent >= budget {
+                return Err(ApiError::rate_limited(
+                    format!(
+                        "key '{}' has spent its budget (${spent:.4} of ${budget:.2})",
+                        key.name
+                    ),
+                    3600,
+                ));
+            }
+        }
+        if let Some(rpm) = key.rpm {
+            let now = Instant::now();
+            let Ok(mut windows) = self.windows.lock() else {
+                return Ok(());
+            };
+            let window = windows.entry(key.id.clone()).or_default();
+            while window
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= WINDOW)
+            {
+                window.pop_front();
+            }
+            if window.len() >= rpm as usize {
+                let wait = window
+                    .front()
+                    .map_or(WINDOW, |t| WINDOW.saturating_sub(now.duration_since(*t)));
+                return Err(ApiError::rate_limited(
+                    format!(
+                        "key '{}' exceeded its limit of {rpm} requests per minute",
+                        key.name
+                    ),
+                    wait.as_secs() + 1,
+                ));
+            }
+            window.push_back(now);
+        }
+        Ok(())
+    }
+
+    /// Record spend by `key_id` (kept until the next refresh from the store folds it in).
+    pub fn add_spend(&self, key_id: &str, usd: f64) {
+        if usd > 0.0
+            && let Ok(mut m) = self.local_spend.lock()
+        {
+            *m.entry(key_id.to_owned()).or_insert(0.0) += usd;
+        }
+    }
+
+    /// Local spend not yet reflected in the cached key.
+    pub fn local_spend(&self, key_id: &str) -> f64 {
+        self.local_spend
+            .lock()
+            .ok()
+            .and_then(|m| m.get(key_id).copied())
+            .unwrap_or(0.0)
+    }
+
+    /// Forget local spend once the store's totals include it.
+    pub fn clear_spend(&self) {
+        if let Ok(mut m) = self.local_spend.lock() {
+            m.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> VirtualKey {
+        VirtualKey {
+            id: "vk".into(),
+            name: "team".into(),
+            rpm: Some(2),
+            budget_usd: Some(1.0),
+            models: Some(vec!["openai/gpt-4o-mini".into(), "smart".into()]),
+            spend_usd: 0.5,
+        }
+    }
+
+    #[test]
+    fn rpm_models_and_budget() {
+        let l = Limiter::default();
+        let k = key();
+        assert!(l.admit(&k, &["openai/gpt-4o-mini"]).is_ok());
+        assert!(l.admit(&k, &["smart", "openai/gpt-4o"]).is_ok());
+        let e = l.admit(&k, &["smart"]).unwrap_err();
+        assert_eq!(e.status, 429);
+        assert!(e.retry_after.unwrap() >= 1);
+        let e = l.admit(&k, &["anthropic/claude"]).unwrap_err();
+        assert_eq!(e.status, 403);
+        let l = Limiter::default();
+        l.add_spend("vk", 0.6);
+        let e = l.admit(&k, &["smart"]).unwrap_err();
+        assert!(e.message.contains("budget"), "{}", e.message);
+    }
+}
