@@ -194,10 +194,8 @@ async fn anthropic_client_streams_tool_calls_from_openai_upstream() {
     let frames = sse(&text);
     let start = frames
         .iter()
-        .filter_map(|(e, d)| {
-            (e.as_deref() == Some("content_block_start"))
-                .then(|| serde_json::from_str::<Value>(d).unwrap())
-        })
+        .filter(|(e, _)| e.as_deref() == Some("content_block_start"))
+        .map(|(_, d)| serde_json::from_str::<Value>(d).unwrap())
         .find(|d| d["content_block"]["type"] == "tool_use")
         .expect("a tool_use block");
     let id = start["content_block"]["id"].as_str().unwrap().to_owned();

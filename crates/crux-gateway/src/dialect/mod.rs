@@ -152,10 +152,8 @@ impl StreamBody {
         match item {
             Some(Ok(ev)) => {
                 match &ev {
-                    StreamEvent::TextDelta { text } => {
-                        if self.text.len() < 64 * 1024 {
-                            self.text.push_str(text);
-                        }
+                    StreamEvent::TextDelta { text } if self.text.len() < 64 * 1024 => {
+                        self.text.push_str(text)
                     }
                     StreamEvent::Usage(u) => {
                         if let Some(o) = self.outcome.as_mut() {
