@@ -3,6 +3,7 @@
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod api;
 pub mod auth;
 pub mod config;
 pub mod dialect;
@@ -41,6 +42,10 @@ pub fn build_router(state: Arc<AppState>) -> Router {
         .route("/v1/embeddings", post(dialect::openai::embeddings))
         .route("/v1/models", get(dialect::openai::models))
         .route("/v1/messages", post(dialect::anthropic::messages))
+        .route("/api/health", get(api::health))
+        .route("/api/providers", get(api::providers))
+        .route("/api/chat", post(api::chat::chat))
+        .route("/api/chat/stream", post(api::chat::chat_stream))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
