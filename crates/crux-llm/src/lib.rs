@@ -22,20 +22,29 @@ pub mod accumulate;
 pub mod breaker;
 pub mod catalog;
 pub mod client;
+pub mod context;
+pub mod cost;
 pub mod decode;
 pub mod error;
 pub mod model_id;
 pub mod providers;
 pub mod registry;
 pub mod scrub;
+pub mod tools;
 pub mod types;
+mod types_embed;
 pub mod wire;
 
 pub use accumulate::Accumulator;
+pub use catalog::{Capability, Prices};
 pub use client::{ChatStream, Client, ClientBuilder, ProviderConfig, RetryPolicy, Timeouts};
+pub use context::{GuardConfig, PruneStrategy};
+pub use cost::request_cost;
 pub use error::{Error, ErrorCode, Result};
 pub use model_id::ModelId;
 pub use providers::{ProviderId, ProviderSpec, Wire};
+pub use registry::{ModelEntry, Observation, Registry, Snapshot};
+pub use tools::{ToolEvent, ToolRun, Toolbox};
 pub use types::{
     ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishReason, ImageSource, Message,
     ModelInfo, Part, ResponseFormat, Role, StreamEvent, StreamMetrics, Tool, ToolCall, ToolChoice,

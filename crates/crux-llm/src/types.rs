@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::model_id::ModelId;
+pub use crate::types_embed::{EmbedRequest, EmbedResponse, ModelInfo};
 
 /// A chat request in Crux's normalized form; every provider wire is built from this.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -449,44 +450,6 @@ pub struct StreamMetrics {
     pub time_to_first_token_ms: Option<u64>,
     /// Time from the call to the terminal item.
     pub total_duration_ms: u64,
-}
-
-/// An embeddings request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EmbedRequest {
-    /// Target model, `provider/model`.
-    pub model: ModelId,
-    /// Texts to embed.
-    pub input: Vec<String>,
-    /// Output dimensions, where the model supports shortening.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dimensions: Option<u32>,
-}
-
-/// Embedding vectors in input order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EmbedResponse {
-    /// Model that answered.
-    pub model: String,
-    /// One vector per input.
-    pub vectors: Vec<Vec<f32>>,
-    /// Token usage.
-    pub usage: Usage,
-}
-
-/// A model as listed by a provider.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModelInfo {
-    /// Provider id.
-    pub provider: String,
-    /// Model id without the provider prefix.
-    pub id: String,
-    /// Owner or display name, if given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owned_by: Option<String>,
-    /// Context window, if the provider says.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context_length: Option<u64>,
 }
 
 /// Serde helper: a `Duration` as integer milliseconds.

@@ -40,6 +40,11 @@
 //! `times=N`, `key=NAME`, `first_byte_ms=MS`, `stall_after=N`, `stall_ms=MS`, `cut_after=N`,
 //! `truncate_after=N`, `delay=MS`, `cache_read=N` (prompt tokens reported as cache reads, on
 //! wires that report them), and the flags `invalid_json`, `mid_error`. Unknown keys are a 400.
+//!
+//! Tool replies: with tools offered, the mock calls the first tool whose name appears in the last user message (or
+//! the first tool when that message says "tool"); after a tool result it answers `Tool result received: …`. With
+//! `[[chain]]` in the last user message it instead calls the tools named there one per turn, in the order they are
+//! first named (the `k`-th after `k` tool results), and answers only after the last one — a multi-round tool task.
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 

@@ -215,6 +215,38 @@ fn truncate_words(text: &str, n: usize) -> String {
     }
 }
 
+/// Marker in the last user message that turns on tool chaining: the mock calls the tools named in that message one
+/// per turn, in the order they are first named, before it answers (see [`chained_tool`]).
+pub(crate) const CHAIN_MARKER: &str = "[[chain]]";
+
+/// With [`CHAIN_MARKER`] in the last user message (and `tool_choice` auto or required): the index of the next tool
+/// to call — the `k`-th tool named in that message, `k` being the number of tool results since it — or `None` once
+/// every named tool has answered (the mock then replies to the last result as usual).
+fn chained_tool(conv: &Conversation) -> Option<usize> {
+    if !matches!(conv.tool_choice, ToolChoice::Auto | ToolChoice::Required) {
+        return None;
+    }
+    let user = conv.last_user_text();
+    if !user.contains(CHAIN_MARKER) {
+        return None;
+    }
+    let lower = user.to_lowercase();
+    let mut named: Vec<(usize, usize)> = conv
+        .tools
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| !t.name.is_empty())
+        .filter_map(|(i, t)| lower.find(&t.name.to_lowercase()).map(|pos| (pos, i)))
+        .collect();
+    named.sort_unstable();
+    let since_user = conv.messages.iter().rposition(|m| m.role == Role::User)? + 1;
+    let answered = conv.messages[since_user..]
+        .iter()
+        .filter(|m| m.role == Role::Tool)
+        .count();
+    named.get(answered).map(|&(_, i)| i)
+}
+
 fn wants_tool(conv: &Conversation, text: &str) -> Option<usize> {
     if conv.tools.is_empty() || conv.tool_choice == ToolChoice::None {
         return None;
@@ -248,6 +280,9 @@ pub(crate) fn generate(conv: &Conversation, next_call_id: impl FnOnce() -> Strin
         .iter()
         .map(|m| word_count(&m.text) + 1)
         .sum::<u64>();
+    if let Some(i) = chained_tool(conv) {
+        return tool_call_reply(&conv.tools[i], prompt, next_call_id);
+    }
     let last = conv.messages.last();
     if last.is_some_and(|m| m.role == Role::Tool) {
         let result = last.map_or("", |m| m.text.as_str());
@@ -260,21 +295,24 @@ pub(crate) fn generate(conv: &Conversation, next_call_id: impl FnOnce() -> Strin
     }
     let user = conv.last_user_text();
     if let Some(i) = wants_tool(conv, user) {
-        let tool = &conv.tools[i];
-        let arguments = schema::example(&tool.parameters).to_string();
-        let completion = word_count(&arguments).max(1);
-        return Reply {
-            content: ReplyContent::ToolCall(ToolCall {
-                id: next_call_id(),
-                name: tool.name.clone(),
-                arguments,
-            }),
-            finish: Finish::ToolCalls,
-            usage: Usage { prompt, completion },
-        };
+        return tool_call_reply(&conv.tools[i], prompt, next_call_id);
     }
     let text = format_text(&conv.format, format!("Mock reply: {user}"), user);
     text_reply(conv, text, prompt)
+}
+
+fn tool_call_reply(tool: &ToolDef, prompt: u64, next_call_id: impl FnOnce() -> String) -> Reply {
+    let arguments = schema::example(&tool.parameters).to_string();
+    let completion = word_count(&arguments).max(1);
+    Reply {
+        content: ReplyContent::ToolCall(ToolCall {
+            id: next_call_id(),
+            name: tool.name.clone(),
+            arguments,
+        }),
+        finish: Finish::ToolCalls,
+        usage: Usage { prompt, completion },
+    }
 }
 
 fn text_reply(conv: &Conversation, text: String, prompt: u64) -> Reply {
@@ -362,6 +400,53 @@ mod tests {
         let r = generate(&c, String::new);
         assert_eq!(r.content, ReplyContent::Text("Mock reply: one".into()));
         assert_eq!(r.finish, Finish::Length);
+    }
+
+    #[test]
+    fn chain_calls_named_tools_in_order_then_answers() {
+        let tools = vec![
+            ToolDef {
+                name: "alpha".into(),
+                parameters: json!({}),
+            },
+            ToolDef {
+                name: "beta".into(),
+                parameters: json!({}),
+            },
+        ];
+        let user = "use beta, then alpha [[chain]]";
+        let mut c = conv(vec![(Role::User, user)]);
+        c.tools = tools;
+        let called = |c: &Conversation| match generate(c, || "id".into()).content {
+            ReplyContent::ToolCall(call) => Some(call.name),
+            ReplyContent::Text(_) => None,
+        };
+        assert_eq!(called(&c).as_deref(), Some("beta"));
+        c.messages.push(Message {
+            role: Role::Assistant,
+            text: String::new(),
+        });
+        c.messages.push(Message {
+            role: Role::Tool,
+            text: "b-result".into(),
+        });
+        assert_eq!(called(&c).as_deref(), Some("alpha"));
+        c.messages.push(Message {
+            role: Role::Assistant,
+            text: String::new(),
+        });
+        c.messages.push(Message {
+            role: Role::Tool,
+            text: "a-result".into(),
+        });
+        assert_eq!(
+            generate(&c, String::new).content,
+            ReplyContent::Text("Tool result received: a-result".into())
+        );
+        // Without the marker a tool result is answered at once, as before.
+        c.messages[0].text = "use beta, then alpha".into();
+        c.messages.truncate(3);
+        assert_eq!(called(&c), None);
     }
 
     #[test]

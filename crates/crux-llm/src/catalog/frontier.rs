@@ -1,8 +1,7 @@
 //! Catalog data for OpenAI, Anthropic and Gemini (public list prices per million tokens, standard tier).
 
-use super::{
-    CHAT, CHAT_JSON, CatalogModel, MULTI, REASON, STREAM, SystemMessage, VISION, embed, m, usd,
-};
+use super::rows::{CHAT, CHAT_JSON, MULTI, REASON, STREAM, VISION, embed, m, usd};
+use super::{CatalogModel, SystemMessage};
 
 /// OpenAI. Reasoning families (o-series, gpt-5) are served on the Responses API by the client.
 #[rustfmt::skip]

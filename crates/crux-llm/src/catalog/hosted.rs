@@ -1,6 +1,7 @@
 //! Catalog data for the OpenAI-wire hosts: OpenRouter, DeepSeek, xAI, Groq and Mistral.
 
-use super::{CHAT, CHAT_JSON, CatalogModel, MULTI, Prices, REASON, STREAM, VISION, embed, m, usd};
+use super::rows::{CHAT, CHAT_JSON, MULTI, REASON, STREAM, VISION, embed, m, usd};
+use super::{CatalogModel, Prices};
 
 /// A model whose provider publishes no separate output cap: output is bounded by the context window.
 const fn open_cap(

@@ -1,6 +1,7 @@
 //! Catalog data for Ollama: local models, so every price is 0 and the output cap is the context window.
 
-use super::{CHAT_JSON, CatalogModel, JSON, REASON, STREAM, VISION, embed, m, usd};
+use super::CatalogModel;
+use super::rows::{CHAT_JSON, JSON, REASON, STREAM, VISION, embed, m, usd};
 
 /// A local chat model: free, output bounded only by the context window.
 const fn local(

@@ -15,6 +15,7 @@
 mod frontier;
 mod hosted;
 mod local;
+mod rows;
 
 use std::fmt;
 use std::str::FromStr;
@@ -232,21 +233,6 @@ impl CatalogModel {
             max_tool_calls_per_turn: if tools { MAX_TOOL_CALLS_PER_TURN } else { 0 },
         }
     }
-
-    const fn aka(mut self, aliases: &'static [&'static str]) -> Self {
-        self.aliases = aliases;
-        self
-    }
-
-    const fn with_fim(mut self) -> Self {
-        self.fim = true;
-        self
-    }
-
-    const fn system(mut self, style: SystemMessage) -> Self {
-        self.system_message = Some(style);
-        self
-    }
 }
 
 /// One provider's part of the catalog.
@@ -385,76 +371,6 @@ pub fn providers_offering(id: &str) -> Vec<ProviderId> {
         .filter(|c| c.model(id).is_some())
         .map(|c| c.provider)
         .collect()
-}
-
-// ---- compact constructors for the data tables ----
-
-const STREAM: u8 = 1;
-const TOOLS: u8 = 1 << 1;
-const VISION: u8 = 1 << 2;
-const JSON: u8 = 1 << 3;
-const REASON: u8 = 1 << 4;
-const EMBED: u8 = 1 << 5;
-
-/// Streaming chat with tools.
-const CHAT: u8 = STREAM | TOOLS;
-/// Streaming chat with tools and JSON-schema output.
-const CHAT_JSON: u8 = CHAT | JSON;
-/// Chat with tools, vision and JSON-schema output.
-const MULTI: u8 = CHAT_JSON | VISION;
-
-const fn caps(bits: u8) -> Capabilities {
-    Capabilities {
-        streaming: bits & STREAM != 0,
-        tools: bits & TOOLS != 0,
-        vision: bits & VISION != 0,
-        json_schema: bits & JSON != 0,
-        reasoning: bits & REASON != 0,
-        embeddings: bits & EMBED != 0,
-    }
-}
-
-/// Prices per million tokens: input, output, cached input.
-const fn usd(input: f64, output: f64, cached_input: Option<f64>) -> Prices {
-    Prices {
-        input,
-        output,
-        cached_input,
-    }
-}
-
-/// A model row: id, display name, family, (context window, max output), prices, capability bits.
-const fn m(
-    id: &'static str,
-    name: &'static str,
-    family: &'static str,
-    (context_window, max_output_tokens): (u64, u64),
-    prices: Prices,
-    bits: u8,
-) -> CatalogModel {
-    CatalogModel {
-        id,
-        aliases: &[],
-        name,
-        family,
-        context_window,
-        max_output_tokens,
-        prices,
-        capabilities: caps(bits),
-        system_message: None,
-        fim: false,
-    }
-}
-
-/// An embeddings model row: no output tokens, input price only.
-const fn embed(
-    id: &'static str,
-    name: &'static str,
-    family: &'static str,
-    context: u64,
-    input: f64,
-) -> CatalogModel {
-    m(id, name, family, (context, 0), usd(input, 0.0, None), EMBED)
 }
 
 #[cfg(test)]

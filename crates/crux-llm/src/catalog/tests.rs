@@ -1,5 +1,6 @@
 //! Unit tests of the catalog's constructors, IDE keys and id rules (data-wide checks live in `tests/catalog.rs`).
 
+use super::rows::{EMBED, MULTI, REASON, caps};
 use super::*;
 
 #[test]

@@ -256,7 +256,7 @@ impl Registry {
                     .map(|len| (len, e))
             })
             .collect();
-        prefixed.sort_by(|a, b| b.0.cmp(&a.0));
+        prefixed.sort_by_key(|p| std::cmp::Reverse(p.0));
         for (_, e) in prefixed {
             if !out.iter().any(|o| std::ptr::eq(*o, e)) {
                 out.push(e);

@@ -1,0 +1,217 @@
+//! Token counting: tiktoken's BPE for OpenAI-family models (loaded once, lazily), a documented estimate for others.
+//!
+//! OpenAI-family ids (matched on the last `/` segment, so `openrouter/openai/gpt-4o` and `groq/openai/gpt-oss-20b`
+//! count too): `gpt-4o`, `chatgpt-4o`, `gpt-4.1`, `gpt-4.5`, `gpt-5`, `o1`, `o3`, `o4`, `gpt-oss` and `codex-` use
+//! `o200k_base`; older `gpt-4`, `gpt-3.5` and the `text-embedding-*` models use `cl100k_base`.
+//!
+//! **Estimate** for every other model (their tokenizers are not public or not shipped): one token per 4 bytes of
+//! UTF-8, rounded up. That is close for English prose and code and deliberately generous for non-Latin scripts
+//! (a 3-byte CJK character counts ¾ token where real tokenizers use about 1), so treat guard limits as approximate.
+//!
+//! Message framing follows OpenAI's published accounting and is applied to every model: 3 tokens per message plus
+//! 1 for the role, 1 more plus the name's tokens when a name is set, 3 to prime the reply; each tool call adds its
+//! name, arguments and 3 tokens; an image counts 85 tokens at `detail: low` and 765 otherwise (a 1024×1024
+//! high-detail image).
+
+use std::sync::OnceLock;
+
+use tiktoken_rs::CoreBPE;
+
+use crate::types::{Message, Part};
+
+/// Tokens that frame every message (`<|start|>`, role, `<|end|>` and the role name).
+pub const MESSAGE_OVERHEAD: u64 = 4;
+/// Tokens that prime the assistant's reply, once per request.
+pub const REPLY_PRIMING: u64 = 3;
+/// Extra tokens per tool call (framing around name and arguments).
+pub const TOOL_CALL_OVERHEAD: u64 = 3;
+/// An image at `detail: low`.
+pub const IMAGE_LOW_DETAIL: u64 = 85;
+/// An image at any other detail (a 1024×1024 image in high detail: 4 tiles × 170 + 85).
+pub const IMAGE_HIGH_DETAIL: u64 = 765;
+
+/// How text is turned into tokens for a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tokenizer {
+    /// tiktoken `o200k_base` (gpt-4o, gpt-4.1, gpt-5, o-series, gpt-oss).
+    O200kBase,
+    /// tiktoken `cl100k_base` (gpt-4, gpt-3.5, text-embedding-*).
+    Cl100kBase,
+    /// ⌈UTF-8 bytes ÷ 4⌉ (every other model).
+    Estimate,
+}
+
+const O200K_FAMILIES: &[&str] = &[
+    "gpt-4o",
+    "chatgpt-4o",
+    "gpt-4.1",
+    "gpt-4.5",
+    "gpt-5",
+    "o1",
+    "o3",
+    "o4",
+    "gpt-oss",
+    "codex-",
+];
+const CL100K_FAMILIES: &[&str] = &["gpt-4", "gpt-3.5", "gpt-35", "text-embedding-"];
+
+static O200K: OnceLock<Option<CoreBPE>> = OnceLock::new();
+static CL100K: OnceLock<Option<CoreBPE>> = OnceLock::new();
+
+/// Whether `id` is `family` or starts with it followed by a separator (so `o1` matches `o1-mini`, not `o10`).
+fn in_family(id: &str, family: &str) -> bool {
+    id.strip_prefix(family).is_some_and(|rest| {
+        rest.is_empty() || family.ends_with('-') || rest.starts_with(['-', '.', ':', '_', '@'])
+    })
+}
+
+impl Tokenizer {
+    /// The tokenizer for a provider's model id.
+    pub fn for_model(model: &str) -> Tokenizer {
+        let id = model.rsplit('/').next().unwrap_or(model);
+        if O200K_FAMILIES.iter().any(|f| in_family(id, f)) {
+            Tokenizer::O200kBase
+        } else if CL100K_FAMILIES.iter().any(|f| in_family(id, f)) {
+            Tokenizer::Cl100kBase
+        } else {
+            Tokenizer::Estimate
+        }
+    }
+
+    /// The BPE, loaded on first use (falls back to the estimate if the embedded data could not be read).
+    fn bpe(self) -> Option<&'static CoreBPE> {
+        match self {
+            Tokenizer::O200kBase => O200K.get_or_init(|| tiktoken_rs::o200k_base().ok()),
+            Tokenizer::Cl100kBase => CL100K.get_or_init(|| tiktoken_rs::cl100k_base().ok()),
+            Tokenizer::Estimate => return None,
+        }
+        .as_ref()
+    }
+
+    /// Tokens in `text`.
+    pub fn count(self, text: &str) -> u64 {
+        if text.is_empty() {
+            return 0;
+        }
+        match self.bpe() {
+            Some(bpe) => bpe.encode_ordinary(text).len() as u64,
+            None => text.len().div_ceil(4) as u64,
+        }
+    }
+}
+
+/// Load both BPE tables now (≈0.1–0.5 s), e.g. at startup on a blocking thread, so no request pays for it.
+pub fn warm_up() {
+    Tokenizer::O200kBase.bpe();
+    Tokenizer::Cl100kBase.bpe();
+}
+
+/// Tokens of one message, framing included.
+pub fn message_tokens(tk: Tokenizer, m: &Message) -> u64 {
+    let mut n = MESSAGE_OVERHEAD;
+    for part in &m.content {
+        n += match part {
+            Part::Text { text } | Part::Refusal { text } => tk.count(text),
+            Part::Reasoning { text, .. } => tk.count(text),
+            Part::Image { detail, .. } => {
+                if detail.as_deref() == Some("low") {
+                    IMAGE_LOW_DETAIL
+                } else {
+                    IMAGE_HIGH_DETAIL
+                }
+            }
+        };
+    }
+    for call in &m.tool_calls {
+        n += TOOL_CALL_OVERHEAD + tk.count(&call.name) + tk.count(&call.arguments);
+    }
+    if let Some(id) = &m.tool_call_id {
+        n += tk.count(id);
+    }
+    if let Some(name) = &m.name {
+        n += 1 + tk.count(name);
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_pick_their_encoding() {
+        for m in [
+            "gpt-4o",
+            "gpt-4o-mini-2024-07-18",
+            "o1",
+            "o3-mini",
+            "gpt-5",
+            "gpt-4.1-nano",
+            "openai/gpt-oss-20b",
+            "gpt-oss:20b",
+        ] {
+            assert_eq!(Tokenizer::for_model(m), Tokenizer::O200kBase, "{m}");
+        }
+        for m in [
+            "gpt-4",
+            "gpt-4-turbo",
+            "gpt-3.5-turbo",
+            "text-embedding-3-small",
+        ] {
+            assert_eq!(Tokenizer::for_model(m), Tokenizer::Cl100kBase, "{m}");
+        }
+        for m in [
+            "claude-3-5-haiku-latest",
+            "llama3.2",
+            "o10x",
+            "gemini-2.0-flash",
+            "omni",
+        ] {
+            assert_eq!(Tokenizer::for_model(m), Tokenizer::Estimate, "{m}");
+        }
+    }
+
+    #[test]
+    fn tiktoken_counts_match_known_values() {
+        assert_eq!(Tokenizer::O200kBase.count("hello world"), 2);
+        assert_eq!(Tokenizer::Cl100kBase.count("hello world"), 2);
+        assert_eq!(Tokenizer::Cl100kBase.count("tiktoken is great!"), 6);
+        assert_eq!(Tokenizer::O200kBase.count(""), 0);
+    }
+
+    #[test]
+    fn estimate_is_bytes_over_four_rounded_up() {
+        assert_eq!(Tokenizer::Estimate.count("abcd"), 1);
+        assert_eq!(Tokenizer::Estimate.count("abcde"), 2);
+        assert_eq!(Tokenizer::Estimate.count("日本"), 2);
+    }
+
+    #[test]
+    fn message_framing_counts_calls_images_and_names() {
+        let tk = Tokenizer::Estimate;
+        assert_eq!(
+            message_tokens(tk, &Message::user("abcd")),
+            MESSAGE_OVERHEAD + 1
+        );
+        let mut m = Message::assistant("");
+        m.tool_calls = vec![crate::types::ToolCall::new("c1", "abcd", "{}")];
+        m.name = Some("bob".into());
+        assert_eq!(
+            message_tokens(tk, &m),
+            MESSAGE_OVERHEAD + TOOL_CALL_OVERHEAD + 1 + 1 + 1 + 1
+        );
+        let img = Message {
+            content: vec![Part::Image {
+                source: crate::types::ImageSource::Url {
+                    url: "https://x/y.png".into(),
+                },
+                detail: Some("low".into()),
+            }],
+            ..Message::user("")
+        };
+        assert_eq!(
+            message_tokens(tk, &img),
+            MESSAGE_OVERHEAD + IMAGE_LOW_DETAIL
+        );
+    }
+}
