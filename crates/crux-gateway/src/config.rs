@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crux_llm::ModelId;
 use crux_llm::breaker::BreakerConfig;
+use crux_llm::context::GuardConfig;
 use secrecy::SecretString;
 
 /// Default request body limit: 32 MiB.
@@ -23,6 +24,8 @@ pub struct GatewayConfig {
     pub breaker: BreakerConfig,
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub shutdown_grace: Duration,
+    /// Input guard: requests that cannot fit a target's context are refused (`too_large`) before going upstream.
+    pub guard: GuardConfig,
 }
 
 impl Default for GatewayConfig {
@@ -33,6 +36,7 @@ impl Default for GatewayConfig {
             routes: BTreeMap::new(),
             breaker: BreakerConfig::default(),
             shutdown_grace: Duration::from_secs(30),
+            guard: GuardConfig::default(),
         }
     }
 }

@@ -44,6 +44,7 @@ pub fn build_router(state: Arc<AppState>) -> Router {
         .route("/v1/messages", post(dialect::anthropic::messages))
         .route("/api/health", get(api::health))
         .route("/api/providers", get(api::providers))
+        .route("/api/models", get(models::api_models))
         .route("/api/chat", post(api::chat::chat))
         .route("/api/chat/stream", post(api::chat::chat_stream))
         .route("/health", get(health))

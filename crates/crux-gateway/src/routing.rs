@@ -31,6 +31,14 @@ pub fn resolve(state: &AppState, name: &str, dialect: Dialect) -> Result<Vec<Mod
             ))),
         };
     }
+    let offering = state
+        .registry
+        .read()
+        .map(|r| r.providers_offering(name))
+        .unwrap_or_default();
+    if let [only] = offering.as_slice() {
+        return Ok(vec![ModelId::new(*only, name)]);
+    }
     let native = match dialect {
         Dialect::OpenAi => ProviderId::OpenAi,
         Dialect::Anthropic => ProviderId::Anthropic,
@@ -90,6 +98,38 @@ fn should_fall_back(e: &Error) -> bool {
     ) || matches!(e.root(), Error::Config(_))
 }
 
+/// The input guard for one target. Exact counting runs only when the text could possibly exceed the budget
+/// (a token is at least one byte), so ordinary requests pay nothing.
+fn guard(state: &AppState, req: &ChatRequest) -> Result<(), Error> {
+    let Ok(registry) = state.registry.read() else {
+        return Ok(());
+    };
+    let rule = state.config.guard.rule_for(&req.model);
+    if rule.enabled == Some(false) {
+        return Ok(());
+    }
+    let bytes: usize = req
+        .messages
+        .iter()
+        .flat_map(|m| &m.content)
+        .map(|p| match p {
+            crux_llm::Part::Text { text }
+            | crux_llm::Part::Reasoning { text, .. }
+            | crux_llm::Part::Refusal { text } => text.len(),
+            crux_llm::Part::Image { .. } => 4096,
+        })
+        .sum::<usize>()
+        + 16 * req.messages.len();
+    let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+    let limit = registry.context_limit(&req.model).unwrap_or(u64::MAX);
+    let reserve = u64::from(req.max_tokens.unwrap_or(0));
+    let cap = rule.max_input_tokens.unwrap_or(u64::MAX);
+    if bytes.saturating_add(reserve) <= limit && bytes <= cap {
+        return Ok(());
+    }
+    crux_llm::context::check_input(req, &registry, &state.config.guard).map(|_| ())
+}
+
 fn breaker_open(target: &ModelId) -> Error {
     Error::InBand {
         provider: target.provider,
@@ -137,7 +177,12 @@ pub async fn chat(
             continue;
         }
         let started = Instant::now();
-        match state.client.chat(&for_target(req, target, dialect)).await {
+        let prepared = for_target(req, target, dialect);
+        if let Err(e) = guard(state, &prepared) {
+            last = Some((e, target.clone()));
+            continue;
+        }
+        match state.client.chat(&prepared).await {
             Ok(response) => {
                 state.breakers.record(&key, true);
                 return Ok(Served {
@@ -216,7 +261,12 @@ pub async fn open_stream(
             last = Some((breaker_open(target), target.clone()));
             continue;
         }
-        let mut stream = state.client.chat_stream(&for_target(req, target, dialect));
+        let prepared = for_target(req, target, dialect);
+        if let Err(e) = guard(state, &prepared) {
+            last = Some((e, target.clone()));
+            continue;
+        }
+        let mut stream = state.client.chat_stream(&prepared);
         let mut buffered = Vec::new();
         while let Some(item) = stream.next().await {
             match item {

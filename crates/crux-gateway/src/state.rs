@@ -1,10 +1,10 @@
 //! Shared gateway state and the per-request outcome record (metrics now; the write queue takes logs).
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crux_llm::breaker::{Breakers, Clock};
-use crux_llm::{Client, ErrorCode, ModelId, Usage};
+use crux_llm::{Client, ErrorCode, ModelId, Registry, Usage};
 
 use crate::auth::KeyCache;
 use crate::config::GatewayConfig;
@@ -26,6 +26,8 @@ pub struct AppState {
     pub keys: KeyCache,
     /// Per-key limits.
     pub limiter: Limiter,
+    /// Model registry (catalog + fetched snapshots); read on the request path without I/O.
+    pub registry: RwLock<Registry>,
     /// When the gateway started.
     pub started: Instant,
 }
@@ -45,12 +47,24 @@ impl AppState {
             metrics: Metrics::default(),
             keys: KeyCache::default(),
             limiter: Limiter::default(),
+            registry: RwLock::new(Registry::new()),
             started: Instant::now(),
         })
     }
 
+    /// Cost of a finished request from registry prices (or the provider's own figure).
+    pub fn cost(&self, target: &ModelId, usage: &Usage) -> Option<f64> {
+        let registry = self.registry.read().ok()?;
+        crux_llm::request_cost(&registry, target, usage)
+    }
+
     /// Account for one finished request.
     pub fn finish(&self, o: &Outcome) {
+        if let (Some(key), Some(target)) = (&o.key_id, &o.target)
+            && let Some(usd) = self.cost(target, &o.usage)
+        {
+            self.limiter.add_spend(key, usd);
+        }
         let (provider, model) = o
             .target
             .as_ref()
