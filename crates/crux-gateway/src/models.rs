@@ -89,7 +89,7 @@ pub async fn api_models(
         .iter()
         .map(|e| {
             let mut caps = serde_json::to_value(&e.capabilities).unwrap_or_default();
-            if let (Value::Object(c), Ok(Value::Object(ide))) = (&mut caps, serde_json::to_value(&e.ide)) {
+            if let (Value::Object(c), Ok(Value::Object(ide))) = (&mut caps, serde_json::to_value(e.ide)) {
                 c.extend(ide);
             }
             json!({"id": e.id, "name": e.name, "family": e.family, "context_length": e.context_window,
