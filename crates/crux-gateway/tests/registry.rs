@@ -83,10 +83,12 @@ async fn bare_catalog_names_pick_their_provider() {
 
 #[tokio::test]
 async fn input_guard_refuses_before_going_upstream() {
-    let mut guard = GuardConfig::default();
-    guard.default = GuardRule {
-        enabled: Some(true),
-        max_input_tokens: Some(50),
+    let guard = GuardConfig {
+        default: GuardRule {
+            enabled: Some(true),
+            max_input_tokens: Some(50),
+        },
+        ..GuardConfig::default()
     };
     let config = GatewayConfig {
         guard,
