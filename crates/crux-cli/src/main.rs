@@ -4,6 +4,7 @@ mod chat;
 mod config;
 mod exit;
 mod mock;
+mod models;
 mod serve;
 mod settings;
 
@@ -25,6 +26,8 @@ enum Command {
     Chat(chat::ChatArgs),
     /// Run a local mock provider server (OpenAI wire) for tests and demos.
     Mock(mock::MockArgs),
+    /// Model registry: list, show, validate configured defaults.
+    Models(models::ModelsArgs),
     /// Run the gateway (OpenAI- and Anthropic-compatible APIs over every provider).
     Serve(serve::ServeArgs),
 }
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
             Command::Chat(args) => chat::run(args).await,
             Command::Mock(args) => mock::run(args).await,
             Command::Serve(args) => serve::run(args).await,
+            Command::Models(args) => models::run(args).await,
         }
     });
     match result {

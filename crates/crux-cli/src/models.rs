@@ -1,0 +1,241 @@
+//! `crux models list [PROVIDER] [--refresh] [--json]`, `models show P/M`, `models validate-defaults`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use crux_llm::registry::{Problem, Severity, refresh_each};
+use crux_llm::{ModelEntry, ModelId, ProviderId, Registry};
+use futures_util::StreamExt;
+
+use crate::config::ProcessEnv;
+use crate::exit::Failure;
+use crate::settings;
+
+/// `crux models …`.
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    #[command(subcommand)]
+    command: ModelsCommand,
+    /// Config file (routes and default models are validated from it).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ModelsCommand {
+    /// List models: id, context, prices, capabilities.
+    List {
+        /// Only this provider.
+        provider: Option<String>,
+        /// Fetch each provider's list from its API first (in parallel).
+        #[arg(long)]
+        refresh: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one model as PROVIDER/MODEL.
+    Show {
+        /// The model.
+        model: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check configured default models and route targets against the registry (exit 1 on problems).
+    ValidateDefaults,
+}
+
+fn out_err(e: std::io::Error) -> Failure {
+    Failure::runtime(format!("cannot write output: {e}"))
+}
+
+fn price(p: Option<f64>) -> String {
+    p.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}"))
+}
+
+fn row(e: &ModelEntry) -> String {
+    let caps: Vec<&str> = e
+        .capabilities
+        .iter()
+        .filter(|(_, on)| **on)
+        .map(|(c, _)| c.as_str())
+        .collect();
+    let (input, output) = e
+        .prices
+        .map_or((None, None), |p| (Some(p.input), Some(p.output)));
+    format!(
+        "{:<52} {:>9} {:>8} {:>8}  {}",
+        format!("{}/{}", e.provider, e.id),
+        e.context_window
+            .map_or_else(|| "-".to_owned(), |c| c.to_string()),
+        price(input),
+        price(output),
+        caps.join(",")
+    )
+}
+
+async fn refresh(
+    registry: &mut Registry,
+    providers: &[ProviderId],
+) -> Result<Vec<String>, Failure> {
+    let client = settings::client(&settings::load(None)?, &ProcessEnv)?;
+    let tty = std::io::stderr().is_terminal();
+    let total = providers.len();
+    let mut done = 0;
+    let mut notes = Vec::new();
+    let mut results = refresh_each(&client, providers);
+    while let Some((provider, result)) = results.next().await {
+        done += 1;
+        match registry.apply_refresh(provider, result) {
+            Ok(n) => notes.push(format!("{provider}: {n} models fetched")),
+            Err(f) => notes.push(format!(
+                "{provider}: refresh failed ({}), kept the last snapshot",
+                f.message
+            )),
+        }
+        let bar = "#".repeat(done * 20 / total.max(1));
+        if tty {
+            eprint!("\rrefreshing [{bar:<20}] {done}/{total}");
+        }
+    }
+    if tty {
+        eprintln!();
+    }
+    Ok(notes)
+}
+
+/// Run `crux models …`.
+pub async fn run(args: ModelsArgs) -> Result<(), Failure> {
+    let mut registry = Registry::new();
+    let mut out = std::io::stdout().lock();
+    match args.command {
+        ModelsCommand::List {
+            provider,
+            refresh: fetch,
+            json,
+        } => {
+            let providers: Vec<ProviderId> = match provider {
+                Some(p) => vec![p.parse().map_err(|e| Failure::usage(format!("{e}")))?],
+                None => ProviderId::ALL.to_vec(),
+            };
+            if fetch {
+                for note in refresh(&mut registry, &providers).await? {
+                    eprintln!("{note}");
+                }
+            }
+            let entries: Vec<&ModelEntry> =
+                providers.iter().flat_map(|p| registry.models(*p)).collect();
+            if json {
+                let text = serde_json::to_string_pretty(&entries)
+                    .map_err(|e| Failure::runtime(e.to_string()))?;
+                writeln!(out, "{text}").map_err(out_err)?;
+            } else {
+                writeln!(
+                    out,
+                    "{:<52} {:>9} {:>8} {:>8}  CAPABILITIES",
+                    "MODEL", "CONTEXT", "IN $/M", "OUT $/M"
+                )
+                .map_err(out_err)?;
+                for e in entries {
+                    writeln!(out, "{}", row(e)).map_err(out_err)?;
+                }
+            }
+        }
+        ModelsCommand::Show { model, json } => {
+            let id: ModelId = model.parse().map_err(|e| Failure::usage(format!("{e}")))?;
+            let entry = registry
+                .get(&id)
+                .or_else(|| registry.candidates(&id).into_iter().next());
+            let entry = entry
+                .ok_or_else(|| Failure::runtime(format!("model '{id}' is not in the registry")))?;
+            let text = if json {
+                serde_json::to_string_pretty(entry).map_err(|e| Failure::runtime(e.to_string()))?
+            } else {
+                serde_yaml_like(entry)
+            };
+            writeln!(out, "{text}").map_err(out_err)?;
+        }
+        ModelsCommand::ValidateDefaults => {
+            let env = ProcessEnv;
+            let path = settings::config_path(args.config.as_deref(), &env);
+            let file = settings::load(path.as_deref())?;
+            let defaults: Vec<(ProviderId, String)> = ProviderId::ALL
+                .iter()
+                .map(|p| {
+                    let configured = file
+                        .providers
+                        .get(p.as_str())
+                        .and_then(|s| s.default_model.clone());
+                    (
+                        *p,
+                        configured
+                            .unwrap_or_else(|| crux_llm::catalog::default_model(*p).to_owned()),
+                    )
+                })
+                .collect();
+            let routes: Vec<(String, Vec<String>)> = file
+                .routes
+                .iter()
+                .map(|(k, r)| (k.clone(), r.targets.clone()))
+                .collect();
+            let problems: Vec<Problem> = registry.validate_defaults(&defaults, &routes);
+            for p in &problems {
+                writeln!(out, "{p}").map_err(out_err)?;
+            }
+            let errors = problems
+                .iter()
+                .filter(|p| p.severity == Severity::Error)
+                .count();
+            if errors > 0 {
+                return Err(Failure::runtime(format!(
+                    "{errors} configured model(s) are not in the registry"
+                )));
+            }
+            writeln!(
+                out,
+                "ok: {} defaults and {} route(s) checked",
+                defaults.len(),
+                routes.len()
+            )
+            .map_err(out_err)?;
+        }
+    }
+    Ok(())
+}
+
+/// A readable multi-line view of one model.
+fn serde_yaml_like(e: &ModelEntry) -> String {
+    let mut s = format!("{}/{}\n  name: {}\n", e.provider, e.id, e.name);
+    if let Some(f) = &e.family {
+        s.push_str(&format!("  family: {f}\n"));
+    }
+    if !e.aliases.is_empty() {
+        s.push_str(&format!("  aliases: {}\n", e.aliases.join(", ")));
+    }
+    s.push_str(&format!(
+        "  context window: {}\n  max output: {}\n",
+        e.context_window
+            .map_or_else(|| "unknown".to_owned(), |c| c.to_string()),
+        e.max_output_tokens
+            .map_or_else(|| "unknown".to_owned(), |c| c.to_string())
+    ));
+    if let Some(p) = e.prices {
+        s.push_str(&format!(
+            "  prices per 1M tokens: input ${:.3}, output ${:.3}",
+            p.input, p.output
+        ));
+        if let Some(c) = p.cached_input {
+            s.push_str(&format!(", cached input ${c:.3}"));
+        }
+        s.push('\n');
+    }
+    let caps: Vec<String> = e
+        .capabilities
+        .iter()
+        .map(|(c, on)| format!("{}={on}", c.as_str()))
+        .collect();
+    s.push_str(&format!("  capabilities: {}", caps.join(" ")));
+    s
+}
