@@ -118,7 +118,7 @@ impl From<&Error> for ApiError {
             (_, ErrorCode::TooLarge) => StatusCode::PAYLOAD_TOO_LARGE,
             (_, ErrorCode::RateLimit) => StatusCode::TOO_MANY_REQUESTS,
             (_, ErrorCode::Timeout) => StatusCode::GATEWAY_TIMEOUT,
-            (_, ErrorCode::Overloaded | ErrorCode::Unavailable) => StatusCode::SERVICE_UNAVAILABLE,
+            (_, ErrorCode::Overloaded) => StatusCode::SERVICE_UNAVAILABLE,
             (_, ErrorCode::Internal) => StatusCode::INTERNAL_SERVER_ERROR,
             (_, ErrorCode::Cancelled) => {
                 StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST)

@@ -52,7 +52,7 @@ pub fn build_router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
-        .layer(axum::middleware::map_response(too_large_in_dialect))
+        .layer(axum::middleware::from_fn(too_large_in_dialect))
         .with_state(state)
 }
 
@@ -82,16 +82,28 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn not_found(uri: axum::http::Uri) -> Response {
-    let dialect = if uri.path().starts_with("/api/") {
-        Dialect::Native
-    } else {
-        Dialect::OpenAi
-    };
+    let dialect = dialect_of(uri.path());
     ApiError::not_found(format!("no route for {}", uri.path())).render(dialect)
 }
 
+/// The dialect a path speaks.
+fn dialect_of(path: &str) -> Dialect {
+    if path.starts_with("/api/") {
+        Dialect::Native
+    } else if path == "/v1/messages" {
+        Dialect::Anthropic
+    } else {
+        Dialect::OpenAi
+    }
+}
+
 /// axum's body-limit rejection is plain text; answer it in the caller's dialect instead.
-async fn too_large_in_dialect(resp: Response) -> Response {
+async fn too_large_in_dialect(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let dialect = dialect_of(req.uri().path());
+    let resp = next.run(req).await;
     if resp.status() != StatusCode::PAYLOAD_TOO_LARGE
         || resp
             .headers()
@@ -105,7 +117,7 @@ async fn too_large_in_dialect(resp: Response) -> Response {
         crux_llm::ErrorCode::TooLarge,
         "request body is too large",
     )
-    .render(Dialect::OpenAi)
+    .render(dialect)
 }
 
 /// Serve until `shutdown` resolves, then stop accepting and let in-flight requests finish.

@@ -79,13 +79,13 @@ async fn every_target_failing_is_reported_in_dialect() {
     .await;
     let body = json!({"model": "smart", "messages": [{"role": "user", "content": "x"}]});
     let (status, _, text) = g.post("/v1/chat/completions", "k", &body).await;
-    assert_eq!(status, 503, "{text}");
+    assert_eq!(status, 502, "{text}");
     let v: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["error"]["code"], "unavailable");
     let anthropic =
         json!({"model": "smart", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]});
     let (status, _, text) = g.post("/v1/messages", "k", &anthropic).await;
-    assert_eq!(status, 503, "{text}");
+    assert_eq!(status, 502, "{text}");
     assert_eq!(
         serde_json::from_str::<Value>(&text).unwrap()["type"],
         "error"
@@ -118,7 +118,7 @@ async fn breaker_opens_fails_fast_and_probes_after_open_ms() {
     let direct =
         json!({"model": "deepseek/deepseek-chat", "messages": [{"role": "user", "content": "x"}]});
     let (status, _, text) = g.post("/v1/chat/completions", "k", &direct).await;
-    assert_eq!(status, 503);
+    assert_eq!(status, 502);
     assert!(text.contains("circuit breaker open"), "{text}");
     clock.advance(Duration::from_millis(10_000));
     assert_eq!(
@@ -126,7 +126,7 @@ async fn breaker_opens_fails_fast_and_probes_after_open_ms() {
         crux_llm::breaker::BreakerState::HalfOpen
     );
     let (status, _, text) = g.post("/v1/chat/completions", "k", &direct).await;
-    assert_eq!(status, 503);
+    assert_eq!(status, 502);
     assert!(
         !text.contains("circuit breaker open"),
         "the half-open probe really went upstream: {text}"

@@ -218,6 +218,7 @@ pub fn sse_response(
     mut o: Outcome,
     started: Instant,
 ) -> Response {
+    let target = peeked.target.to_string();
     o.target = Some(peeked.target.clone());
     o.fallbacks = peeked.fallbacks;
     o.streamed = true;
@@ -243,6 +244,9 @@ pub fn sse_response(
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    if let Ok(v) = HeaderValue::from_str(&target) {
+        h.insert("x-crux-target", v);
+    }
     resp
 }
 
