@@ -2,11 +2,19 @@
 
 mod chat;
 mod config;
+mod db;
+mod duration;
 mod exit;
+mod keys;
+mod logs;
+mod metrics;
 mod mock;
 mod models;
+mod output;
 mod serve;
 mod settings;
+mod store_config;
+mod virtual_keys;
 
 use std::process::ExitCode;
 
@@ -30,6 +38,16 @@ enum Command {
     Models(models::ModelsArgs),
     /// Run the gateway (OpenAI- and Anthropic-compatible APIs over every provider).
     Serve(serve::ServeArgs),
+    /// Provider keys in the encrypted vault: init, set, list, rm, rotate-master.
+    Keys(keys::KeysArgs),
+    /// Client keys for the gateway: create, list, revoke.
+    VirtualKeys(virtual_keys::VirtualKeysArgs),
+    /// Chat logs from the store (filters; `logs prune --older-than 30d`).
+    Logs(logs::LogsArgs),
+    /// Request metrics: totals, by provider and model, p50/p95 latency, error rate.
+    Metrics(metrics::MetricsArgs),
+    /// Database: migrate, copy between SQLite and PostgreSQL, import the legacy file.
+    Db(db::DbArgs),
 }
 
 fn init_logging() {
@@ -70,6 +88,11 @@ fn main() -> ExitCode {
             Command::Mock(args) => mock::run(args).await,
             Command::Serve(args) => serve::run(args).await,
             Command::Models(args) => models::run(args).await,
+            Command::Keys(args) => keys::run(args).await,
+            Command::VirtualKeys(args) => virtual_keys::run(args).await,
+            Command::Logs(args) => logs::run(args).await,
+            Command::Metrics(args) => metrics::run(args).await,
+            Command::Db(args) => db::run(args).await,
         }
     });
     match result {

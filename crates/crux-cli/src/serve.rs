@@ -3,13 +3,19 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use clap::Args;
-use crux_gateway::AppState;
+use crux_gateway::state::Persistence;
+use crux_gateway::{AppState, sync};
 use crux_llm::ProviderId;
+use crux_llm::breaker::Clock;
+use crux_store::{KeySource, QueueConfig, WriteQueue};
 
 use crate::config::{Env, ProcessEnv};
 use crate::exit::Failure;
-use crate::settings;
+use crate::{settings, store_config};
 
 /// Arguments of `crux serve`.
 #[derive(Debug, Args)]
@@ -44,6 +50,51 @@ async fn shutdown_signal() {
     }
 }
 
+/// The store, its write queue, and the keys: env first, then the vault.
+async fn persistence(
+    file: &settings::FileConfig,
+    env: &ProcessEnv,
+    mut client: crux_llm::Client,
+) -> Result<(Persistence, WriteQueue, crux_llm::Client, String), Failure> {
+    let url = match env
+        .get("CRUX_DATABASE_URL")
+        .or_else(|| file.database_url.clone())
+    {
+        Some(url) => url,
+        None => store_config::database_url(None, env)?,
+    };
+    let store = store_config::open_store(&url).await?;
+    let vault = store_config::load_vault_key(env)?.map(|(k, _)| k);
+    let mut env_keys = Vec::new();
+    for p in ProviderId::ALL {
+        let resolved =
+            crux_store::resolve_provider_key(Some(&store), vault.as_ref(), p, |n| env.get(n))
+                .await
+                .map_err(|e| Failure::usage(format!("cannot read the {p} key: {e}")))?;
+        if let Some(k) = resolved {
+            if matches!(k.source, KeySource::Env(_)) {
+                env_keys.push(p);
+            }
+            client = client.with_key(p, Some(k.value));
+        }
+    }
+    let redactor = store_config::redactor(env)?.map(Arc::new);
+    let queue = WriteQueue::spawn(
+        store.clone(),
+        QueueConfig {
+            redactor,
+            ..QueueConfig::default()
+        },
+    );
+    let persistence = Persistence {
+        store: Some(store),
+        log: Some(queue.sender()),
+        vault,
+        env_keys,
+    };
+    Ok((persistence, queue, client, crux_store::redact_url(&url)))
+}
+
 /// Run `crux serve`.
 pub async fn run(args: ServeArgs) -> Result<(), Failure> {
     let env = ProcessEnv;
@@ -52,23 +103,40 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
     let client = settings::client(&file, &env)?;
     let config = settings::gateway(&file, &env)?;
     let addr = settings::listen(args.listen, &file, &env)?;
+    for (name, set) in [
+        ("statsd", file.telemetry.statsd.is_some()),
+        ("otlp", file.telemetry.otlp.is_some()),
+    ] {
+        if set {
+            eprintln!("warning: [telemetry] {name} is not supported by this build yet; ignored");
+        }
+    }
     let grace = config.shutdown_grace;
     let has_master = config.master_key.is_some();
-    let state = AppState::new(client, config);
+    let (persistence, queue, client, store_url) = persistence(&file, &env, client).await?;
+    let keyed: Vec<&str> = ProviderId::ALL
+        .iter()
+        .filter(|p| client.has_key(**p))
+        .map(|p| p.as_str())
+        .collect();
+    let state = AppState::build(client, config, Clock::default(), persistence);
+    if let Err(e) = sync::load_registry(&state).await {
+        eprintln!("warning: cannot load stored model snapshots ({e}); using the built-in catalog");
+    }
+    sync::refresh_keys(&state)
+        .await
+        .map_err(|e| Failure::runtime(format!("cannot load virtual keys: {e}")))?;
+    let sync_task = sync::spawn(Arc::clone(&state), Duration::from_secs(1));
+    // Load the tokenizers off the request path.
+    tokio::task::spawn_blocking(crux_llm::context::tokens::warm_up);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| Failure::usage(format!("cannot listen on {addr}: {e}")))?;
     let local = listener
         .local_addr()
         .map_err(|e| Failure::runtime(e.to_string()))?;
-    let keyed: Vec<&str> = ProviderId::ALL
-        .iter()
-        .filter(|p| {
-            p.spec().key_optional() || p.spec().key_env.iter().any(|k| env.get(k).is_some())
-        })
-        .map(|p| p.as_str())
-        .collect();
     eprintln!("crux serve listening on http://{local}");
+    eprintln!("store: {store_url}");
     eprintln!(
         "providers with keys: {}",
         if keyed.is_empty() {
@@ -95,7 +163,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
         grace.as_secs()
     );
     let _ = stop_tx.send(());
-    match tokio::time::timeout(grace, server).await {
+    let served = match tokio::time::timeout(grace, server).await {
         Ok(Ok(Ok(()))) => Ok(()),
         Ok(Ok(Err(e))) => Err(Failure::runtime(format!("server error: {e}"))),
         Ok(Err(e)) => Err(Failure::runtime(format!("server task failed: {e}"))),
@@ -103,5 +171,12 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
             eprintln!("grace period over: closing remaining connections");
             Ok(())
         }
-    }
+    };
+    sync_task.abort();
+    let stats = queue.shutdown().await;
+    eprintln!(
+        "store: {} records written, {} dropped",
+        stats.written, stats.dropped
+    );
+    served
 }

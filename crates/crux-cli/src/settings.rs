@@ -163,6 +163,9 @@ pub fn gateway(file: &FileConfig, env: &impl Env) -> Result<GatewayConfig, Failu
         master_key: env.get("CRUX_MASTER_KEY").map(SecretString::from),
         ..GatewayConfig::default()
     };
+    if let Some(on) = file.telemetry.prometheus {
+        config.prometheus = on;
+    }
     if let Some(limit) = file.max_body_bytes {
         config.body_limit = limit;
     }

@@ -24,6 +24,8 @@ pub struct GatewayConfig {
     pub breaker: BreakerConfig,
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub shutdown_grace: Duration,
+    /// Serve `GET /metrics` (`[telemetry] prometheus`).
+    pub prometheus: bool,
     /// Input guard: requests that cannot fit a target's context are refused (`too_large`) before going upstream.
     pub guard: GuardConfig,
 }
@@ -37,6 +39,7 @@ impl Default for GatewayConfig {
             breaker: BreakerConfig::default(),
             shutdown_grace: Duration::from_secs(30),
             guard: GuardConfig::default(),
+            prometheus: true,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod limits;
 pub mod models;
 pub mod routing;
 pub mod state;
+pub mod sync;
 pub mod telemetry;
 
 use std::future::Future;
@@ -46,6 +47,24 @@ pub fn build_router(state: Arc<AppState>) -> Router {
         .route("/api/providers", get(api::providers))
         .route("/api/models", get(models::api_models))
         .route("/api/chat", post(api::chat::chat))
+        .route(
+            "/api/keys",
+            get(api::admin::keys_get)
+                .post(api::admin::keys_post)
+                .delete(api::admin::keys_delete),
+        )
+        .route(
+            "/api/prefs",
+            get(api::admin::prefs_get).post(api::admin::prefs_post),
+        )
+        .route("/api/metrics/summary", get(api::admin::metrics_summary))
+        .route("/api/logs", get(api::admin::logs))
+        .route(
+            "/api/virtual-keys",
+            get(api::admin::vkeys_get)
+                .post(api::admin::vkeys_post)
+                .delete(api::admin::vkeys_delete),
+        )
         .route("/api/chat/stream", post(api::chat::chat_stream))
         .route("/health", get(health))
         .route("/ready", get(ready))
@@ -61,11 +80,27 @@ async fn health() -> Response {
 }
 
 async fn ready(State(state): State<Arc<AppState>>) -> Response {
-    let _ = &state;
-    axum::Json(serde_json::json!({"status": "ready"})).into_response()
+    match &state.persistence.store {
+        Some(store) => match store.ping().await {
+            Ok(()) => axum::Json(
+                serde_json::json!({"status": "ready", "store": store.backend().as_str()}),
+            )
+            .into_response(),
+            Err(e) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({"status": "unavailable", "error": e.to_string()})),
+            )
+                .into_response(),
+        },
+        None => axum::Json(serde_json::json!({"status": "ready", "store": "none"})).into_response(),
+    }
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    if !state.config.prometheus {
+        return ApiError::not_found("metrics are disabled ([telemetry] prometheus = false)")
+            .render(Dialect::OpenAi);
+    }
     for (key, s) in state.breakers.snapshot() {
         state.metrics.set(
             "crux_breaker_state",

@@ -70,7 +70,7 @@ pub async fn api_models(
         if let Err(e) = require_admin(&state, &caller) {
             return e.render(D);
         }
-        let result = crux_llm::registry::refresh(&state.client, provider).await;
+        let result = crux_llm::registry::refresh(&state.client(), provider).await;
         if let Ok(mut registry) = state.registry.write() {
             let _ = registry.apply_refresh(provider, result);
         }

@@ -182,7 +182,7 @@ pub async fn chat(
             last = Some((e, target.clone()));
             continue;
         }
-        match state.client.chat(&prepared).await {
+        match state.client().chat(&prepared).await {
             Ok(response) => {
                 state.breakers.record(&key, true);
                 return Ok(Served {
@@ -266,7 +266,7 @@ pub async fn open_stream(
             last = Some((e, target.clone()));
             continue;
         }
-        let mut stream = state.client.chat_stream(&prepared);
+        let mut stream = state.client().chat_stream(&prepared);
         let mut buffered = Vec::new();
         while let Some(item) = stream.next().await {
             match item {

@@ -1,5 +1,6 @@
 //! The native `/api` routes, kept compatible with the original Python service's shapes (`{"ok":true,…}`).
 
+pub mod admin;
 pub mod chat;
 
 use std::net::SocketAddr;

@@ -139,7 +139,7 @@ pub async fn embeddings(
         input,
         dimensions: wire.dimensions,
     };
-    match state.client.embed(&req).await {
+    match state.client().embed(&req).await {
         Ok(resp) => {
             let data: Vec<Value> = resp
                 .vectors

@@ -146,3 +146,63 @@ pub fn sse(body: &str) -> Vec<(Option<String>, String)> {
     }
     out
 }
+
+/// A gateway with a SQLite store in a temp dir, a write queue and a vault key.
+pub struct Stored {
+    pub gateway: Gateway,
+    pub store: crux_store::Store,
+    pub queue: Option<crux_store::WriteQueue>,
+    pub dir: tempfile::TempDir,
+}
+
+impl Stored {
+    pub async fn start(master: Option<&str>) -> Stored {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("crux.db").display());
+        let store = crux_store::Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let queue = crux_store::WriteQueue::spawn(
+            store.clone(),
+            crux_store::QueueConfig {
+                flush_interval: Duration::from_millis(5),
+                ..Default::default()
+            },
+        );
+        let persistence = crux_gateway::state::Persistence {
+            store: Some(store.clone()),
+            log: Some(queue.sender()),
+            vault: Some(crux_store::VaultKey::generate().unwrap()),
+            env_keys: Vec::new(),
+        };
+        let config = GatewayConfig {
+            master_key: master.map(Into::into),
+            ..GatewayConfig::default()
+        };
+        let mock = MockServer::start().await.unwrap();
+        let state = AppState::build(client(&mock, &[]), config, Clock::default(), persistence);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(crux_gateway::serve(listener, Arc::clone(&state), async {
+            let _ = rx.await;
+        }));
+        let gateway = Gateway {
+            mock,
+            addr,
+            state,
+            http: reqwest::Client::new(),
+            stop: Some(tx),
+        };
+        Stored {
+            gateway,
+            store,
+            queue: Some(queue),
+            dir,
+        }
+    }
+
+    /// Drain the write queue so everything enqueued so far is stored.
+    pub async fn drain(&mut self) -> crux_store::QueueStats {
+        self.queue.take().unwrap().shutdown().await
+    }
+}

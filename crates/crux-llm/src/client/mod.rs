@@ -157,6 +157,29 @@ impl Client {
         ClientBuilder::default()
     }
 
+    /// A client identical to this one (same connection pool) except for `provider`'s key.
+    pub fn with_key(&self, provider: ProviderId, key: Option<SecretString>) -> Client {
+        let mut providers = self.inner.providers.clone();
+        providers[provider as usize].api_key = key;
+        Client {
+            inner: Arc::new(Inner {
+                http: self.inner.http.clone(),
+                providers,
+                timeouts: self.inner.timeouts,
+                retry: self.inner.retry,
+            }),
+        }
+    }
+
+    /// Whether `provider` has a key configured (or needs none).
+    pub fn has_key(&self, provider: ProviderId) -> bool {
+        provider.spec().key_optional()
+            || self.inner.providers[provider as usize]
+                .api_key
+                .as_ref()
+                .is_some_and(|k| !k.expose_secret().trim().is_empty())
+    }
+
     /// Resolve endpoint, key and timeouts for `provider` + `path`.
     pub(crate) fn target(&self, provider: ProviderId, path: &str) -> Result<Target> {
         let spec = provider.spec();

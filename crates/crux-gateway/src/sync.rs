@@ -1,0 +1,107 @@
+//! Background sync with the store: virtual keys (with their spend) into the in-memory cache, and registry snapshots.
+//! The request path only ever reads the caches; this task is the only database reader.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crux_llm::registry::Snapshot;
+use crux_llm::{ModelInfo, ProviderId};
+use crux_store::{ModelRecord, Store};
+use tokio::task::JoinHandle;
+
+use crate::auth::VirtualKey;
+use crate::state::AppState;
+
+/// Load the active virtual keys into the cache (spend folded in, so local spend starts over).
+pub async fn refresh_keys(state: &AppState) -> crux_store::Result<usize> {
+    let Some(store) = &state.persistence.store else {
+        return Ok(0);
+    };
+    let keys = store.active_virtual_keys_by_hash().await?;
+    let n = keys.len();
+    state.keys.replace(keys.into_iter().map(|(hash, k)| {
+        (
+            hash,
+            VirtualKey {
+                id: k.id,
+                name: k.name,
+                rpm: k.rpm,
+                budget_usd: k.budget_usd,
+                models: k.models,
+                spend_usd: k.spend_usd,
+            },
+        )
+    }));
+    state.limiter.clear_spend();
+    Ok(n)
+}
+
+/// Load every stored registry snapshot into the in-memory registry.
+pub async fn load_registry(state: &AppState) -> crux_store::Result<usize> {
+    let Some(store) = &state.persistence.store else {
+        return Ok(0);
+    };
+    let mut loaded = 0;
+    for p in ProviderId::ALL {
+        let Some(stored) = store.load_models_snapshot(p.as_str()).await? else {
+            continue;
+        };
+        let snapshot = Snapshot {
+            provider: p,
+            models: stored
+                .models
+                .into_iter()
+                .map(|m| ModelInfo {
+                    provider: p.as_str().to_owned(),
+                    id: m.id,
+                    owned_by: Some(m.name),
+                    context_length: m.context_length,
+                })
+                .collect(),
+            fetched_at: stored
+                .fetched_at
+                .as_deref()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0),
+            source: stored.fetched_via.unwrap_or_else(|| "store".to_owned()),
+        };
+        if let Ok(mut registry) = state.registry.write() {
+            registry.set_snapshot(snapshot);
+            loaded += 1;
+        }
+    }
+    Ok(loaded)
+}
+
+/// Persist a fresh snapshot so other instances and restarts see it.
+pub async fn save_snapshot(store: &Store, snapshot: &Snapshot) -> crux_store::Result<()> {
+    let models: Vec<ModelRecord> = snapshot
+        .models
+        .iter()
+        .map(|m| ModelRecord {
+            id: m.id.clone(),
+            name: m.owned_by.clone().unwrap_or_else(|| m.id.clone()),
+            family: None,
+            context_length: m.context_length,
+            capabilities: None,
+            updated_at: None,
+        })
+        .collect();
+    store
+        .save_models_snapshot(snapshot.provider.as_str(), &models, &snapshot.source, None)
+        .await
+}
+
+/// Refresh the key cache every `every` (budgets and revocations from other instances show up within it).
+pub fn spawn(state: Arc<AppState>, every: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = refresh_keys(&state).await {
+                tracing::warn!(error = %e, "virtual-key refresh failed; keeping the cached keys");
+            }
+        }
+    })
+}
