@@ -127,6 +127,22 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::runtime(format!("cannot load virtual keys: {e}")))?;
     let sync_task = sync::spawn(Arc::clone(&state), Duration::from_secs(1));
+    let retention = match (&file.retention, &state.persistence.store) {
+        (Some(text), Some(store)) => {
+            let age = crate::duration::parse_duration(text)?;
+            let policy = crux_store::RetentionPolicy {
+                chat_logs: Some(age),
+                metric_points: Some(age),
+            };
+            eprintln!("retention: chat logs and metrics older than {text} are pruned hourly");
+            Some(crux_store::spawn_retention(
+                store.clone(),
+                policy,
+                Duration::from_secs(3600),
+            ))
+        }
+        _ => None,
+    };
     // Load the tokenizers off the request path.
     tokio::task::spawn_blocking(crux_llm::context::tokens::warm_up);
     let listener = tokio::net::TcpListener::bind(addr)
@@ -173,6 +189,9 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
         }
     };
     sync_task.abort();
+    if let Some(r) = retention {
+        r.stop().await;
+    }
     let stats = queue.shutdown().await;
     eprintln!(
         "store: {} records written, {} dropped",

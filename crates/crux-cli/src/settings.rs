@@ -27,6 +27,8 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     /// Largest request body in bytes.
     pub max_body_bytes: Option<usize>,
+    /// Keep chat logs and metric points this long (`30d`, `12h`); pruned in the background by `crux serve`.
+    pub retention: Option<String>,
     /// Per-provider settings.
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderSection>,

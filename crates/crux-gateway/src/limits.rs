@@ -1,4 +1,9 @@
 //! Per-virtual-key limits held in memory: requests per minute (sliding window), allowed models, USD budgets.
+//!
+//! Several instances sharing one store: once a second the sync task loads every key's request count over the last
+//! minute (from all instances' chat logs) and its spend. Between syncs an instance adds what it admitted itself.
+//! Worst-case overshoot per key: requests (or spend) that other instances admit within one sync interval plus the
+//! write-queue flush delay — for N instances, at most (N − 1) × the per-instance admissions of that interval.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -15,6 +20,10 @@ pub struct Limiter {
     windows: Mutex<HashMap<String, VecDeque<Instant>>>,
     /// Spend added by this process since the key cache was last refreshed from the store.
     local_spend: Mutex<HashMap<String, f64>>,
+    /// Requests per key over the last minute across every instance, as of the last sync.
+    shared: Mutex<HashMap<String, u64>>,
+    /// Requests this instance admitted since the last sync.
+    since_sync: Mutex<HashMap<String, u64>>,
 }
 
 impl Limiter {
@@ -54,6 +63,27 @@ impl Limiter {
             {
                 window.pop_front();
             }
+            let shared = self
+                .shared
+                .lock()
+                .ok()
+                .and_then(|m| m.get(&key.id).copied())
+                .unwrap_or(0);
+            let recent = self
+                .since_sync
+                .lock()
+                .ok()
+                .and_then(|m| m.get(&key.id).copied())
+                .unwrap_or(0);
+            if shared + recent >= u64::from(rpm) {
+                return Err(ApiError::rate_limited(
+                    format!(
+                        "key '{}' exceeded its limit of {rpm} requests per minute (across instances)",
+                        key.name
+                    ),
+                    1,
+                ));
+            }
             if window.len() >= rpm as usize {
                 let wait = window
                     .front()
@@ -67,8 +97,19 @@ impl Limiter {
                 ));
             }
             window.push_back(now);
+            if let Ok(mut m) = self.since_sync.lock() {
+                *m.entry(key.id.clone()).or_insert(0) += 1;
+            }
         }
         Ok(())
+    }
+
+    /// Install the cross-instance counts of the last minute (from the store) and restart local counting.
+    pub fn sync_counts(&self, counts: HashMap<String, u64>) {
+        if let (Ok(mut shared), Ok(mut since)) = (self.shared.lock(), self.since_sync.lock()) {
+            *shared = counts;
+            since.clear();
+        }
     }
 
     /// Record spend by `key_id` (kept until the next refresh from the store folds it in).

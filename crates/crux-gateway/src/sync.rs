@@ -36,6 +36,23 @@ pub async fn refresh_keys(state: &AppState) -> crux_store::Result<usize> {
     Ok(n)
 }
 
+/// Load every key's request count over the last minute, across all instances, into the limiter.
+pub async fn refresh_counts(state: &AppState) -> crux_store::Result<()> {
+    let Some(store) = &state.persistence.store else {
+        return Ok(());
+    };
+    let since = crux_store::time::now_ms() - 60_000;
+    let counts = store.requests_per_key_since(since).await?;
+    state.limiter.sync_counts(counts.into_iter().collect());
+    Ok(())
+}
+
+/// One sync round: keys (with spend) and request counts.
+pub async fn sync_limits(state: &AppState) -> crux_store::Result<()> {
+    refresh_keys(state).await?;
+    refresh_counts(state).await
+}
+
 /// Load every stored registry snapshot into the in-memory registry.
 pub async fn load_registry(state: &AppState) -> crux_store::Result<usize> {
     let Some(store) = &state.persistence.store else {
@@ -99,7 +116,7 @@ pub fn spawn(state: Arc<AppState>, every: Duration) -> JoinHandle<()> {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(e) = refresh_keys(&state).await {
+            if let Err(e) = sync_limits(&state).await {
                 tracing::warn!(error = %e, "virtual-key refresh failed; keeping the cached keys");
             }
         }

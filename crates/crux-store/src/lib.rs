@@ -29,6 +29,7 @@ pub mod metrics;
 mod migrate;
 pub mod prefs;
 pub mod queue;
+mod rate;
 pub mod redact;
 pub mod registry;
 pub mod retention;

@@ -159,7 +159,12 @@ impl Stored {
     pub async fn start(master: Option<&str>) -> Stored {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("crux.db").display());
-        let store = crux_store::Store::connect(&url).await.unwrap();
+        Self::start_url(&url, master, dir).await
+    }
+
+    /// A gateway on the store at `url` (several may share one store).
+    pub async fn start_url(url: &str, master: Option<&str>, dir: tempfile::TempDir) -> Stored {
+        let store = crux_store::Store::connect(url).await.unwrap();
         store.migrate().await.unwrap();
         let queue = crux_store::WriteQueue::spawn(
             store.clone(),
