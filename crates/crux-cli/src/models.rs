@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 
 use crate::config::ProcessEnv;
 use crate::exit::Failure;
-use crate::settings;
+use crate::{settings, store_config};
 
 /// `crux models …`.
 #[derive(Debug, Args)]
@@ -76,9 +76,40 @@ fn row(e: &ModelEntry) -> String {
     )
 }
 
+/// Stored snapshots (from earlier refreshes, any instance) into the registry; a missing store is not an error.
+async fn load_stored(registry: &mut Registry) -> Option<crux_store::Store> {
+    let url = store_config::database_url(None, &ProcessEnv).ok()?;
+    let store = store_config::open_store(&url).await.ok()?;
+    for p in ProviderId::ALL {
+        if let Ok(Some(stored)) = store.load_models_snapshot(p.as_str()).await {
+            registry.set_snapshot(crux_llm::registry::Snapshot {
+                provider: p,
+                models: stored
+                    .models
+                    .into_iter()
+                    .map(|m| crux_llm::ModelInfo {
+                        provider: p.as_str().to_owned(),
+                        id: m.id,
+                        owned_by: Some(m.name),
+                        context_length: m.context_length,
+                    })
+                    .collect(),
+                fetched_at: stored
+                    .fetched_at
+                    .as_deref()
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(0),
+                source: stored.fetched_via.unwrap_or_else(|| "store".to_owned()),
+            });
+        }
+    }
+    Some(store)
+}
+
 async fn refresh(
     registry: &mut Registry,
     providers: &[ProviderId],
+    store: Option<&crux_store::Store>,
 ) -> Result<Vec<String>, Failure> {
     let client = settings::client(&settings::load(None)?, &ProcessEnv)?;
     let tty = std::io::stderr().is_terminal();
@@ -89,7 +120,20 @@ async fn refresh(
     while let Some((provider, result)) = results.next().await {
         done += 1;
         match registry.apply_refresh(provider, result) {
-            Ok(n) => notes.push(format!("{provider}: {n} models fetched")),
+            Ok(n) => {
+                let saved = match (store, registry.snapshot(provider)) {
+                    (Some(store), Some(snapshot)) => {
+                        crux_gateway::sync::save_snapshot(store, snapshot)
+                            .await
+                            .is_ok()
+                    }
+                    _ => false,
+                };
+                notes.push(format!(
+                    "{provider}: {n} models fetched{}",
+                    if saved { ", snapshot stored" } else { "" }
+                ));
+            }
             Err(f) => notes.push(format!(
                 "{provider}: refresh failed ({}), kept the last snapshot",
                 f.message
@@ -109,6 +153,7 @@ async fn refresh(
 /// Run `crux models …`.
 pub async fn run(args: ModelsArgs) -> Result<(), Failure> {
     let mut registry = Registry::new();
+    let store = load_stored(&mut registry).await;
     let mut out = std::io::stdout().lock();
     match args.command {
         ModelsCommand::List {
@@ -121,7 +166,7 @@ pub async fn run(args: ModelsArgs) -> Result<(), Failure> {
                 None => ProviderId::ALL.to_vec(),
             };
             if fetch {
-                for note in refresh(&mut registry, &providers).await? {
+                for note in refresh(&mut registry, &providers, store.as_ref()).await? {
                     eprintln!("{note}");
                 }
             }

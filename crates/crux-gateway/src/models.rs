@@ -71,8 +71,14 @@ pub async fn api_models(
             return e.render(D);
         }
         let result = crux_llm::registry::refresh(&state.client(), provider).await;
+        let fresh = result.as_ref().ok().cloned();
         if let Ok(mut registry) = state.registry.write() {
             let _ = registry.apply_refresh(provider, result);
+        }
+        if let (Some(snapshot), Some(store)) = (fresh, &state.persistence.store)
+            && let Err(e) = crate::sync::save_snapshot(store, &snapshot).await
+        {
+            tracing::warn!(error = %e, "cannot store the refreshed model snapshot");
         }
     }
     let Ok(registry) = state.registry.read() else {
