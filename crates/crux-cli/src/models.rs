@@ -82,25 +82,7 @@ async fn load_stored(registry: &mut Registry) -> Option<crux_store::Store> {
     let store = store_config::open_store(&url).await.ok()?;
     for p in ProviderId::ALL {
         if let Ok(Some(stored)) = store.load_models_snapshot(p.as_str()).await {
-            registry.set_snapshot(crux_llm::registry::Snapshot {
-                provider: p,
-                models: stored
-                    .models
-                    .into_iter()
-                    .map(|m| crux_llm::ModelInfo {
-                        provider: p.as_str().to_owned(),
-                        id: m.id,
-                        owned_by: Some(m.name),
-                        context_length: m.context_length,
-                    })
-                    .collect(),
-                fetched_at: stored
-                    .fetched_at
-                    .as_deref()
-                    .and_then(|t| t.parse().ok())
-                    .unwrap_or(0),
-                source: stored.fetched_via.unwrap_or_else(|| "store".to_owned()),
-            });
+            registry.set_snapshot(crux_gateway::sync::snapshot_from_stored(p, stored));
         }
     }
     Some(store)

@@ -63,31 +63,39 @@ pub async fn load_registry(state: &AppState) -> crux_store::Result<usize> {
         let Some(stored) = store.load_models_snapshot(p.as_str()).await? else {
             continue;
         };
-        let snapshot = Snapshot {
-            provider: p,
-            models: stored
-                .models
-                .into_iter()
-                .map(|m| ModelInfo {
-                    provider: p.as_str().to_owned(),
-                    id: m.id,
-                    owned_by: Some(m.name),
-                    context_length: m.context_length,
-                })
-                .collect(),
-            fetched_at: stored
-                .fetched_at
-                .as_deref()
-                .and_then(|t| t.parse().ok())
-                .unwrap_or(0),
-            source: stored.fetched_via.unwrap_or_else(|| "store".to_owned()),
-        };
+        let snapshot = snapshot_from_stored(p, stored);
         if let Ok(mut registry) = state.registry.write() {
             registry.set_snapshot(snapshot);
             loaded += 1;
         }
     }
     Ok(loaded)
+}
+
+/// A stored snapshot as the registry's type.
+pub fn snapshot_from_stored(
+    provider: ProviderId,
+    stored: crux_store::RegistrySnapshot,
+) -> Snapshot {
+    Snapshot {
+        provider,
+        models: stored
+            .models
+            .into_iter()
+            .map(|m| ModelInfo {
+                provider: provider.as_str().to_owned(),
+                id: m.id,
+                owned_by: Some(m.name),
+                context_length: m.context_length,
+            })
+            .collect(),
+        fetched_at: stored
+            .fetched_at
+            .as_deref()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0),
+        source: stored.fetched_via.unwrap_or_else(|| "store".to_owned()),
+    }
 }
 
 /// Persist a fresh snapshot so other instances and restarts see it.

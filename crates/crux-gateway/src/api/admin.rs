@@ -47,6 +47,32 @@ fn ok(v: Value) -> Response {
     axum::Json(v).into_response()
 }
 
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        store_error(&e)
+    }
+}
+
+/// Run an admin handler body with the store; its `Ok` value is the JSON answer, its error rendered natively.
+async fn with_store<Fut>(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    body: impl FnOnce(Store) -> Fut,
+) -> Response
+where
+    Fut: std::future::Future<Output = Result<Value, ApiError>>,
+{
+    let result = match admin_store(state, headers, peer) {
+        Ok(store) => body(store).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(v) => ok(v),
+        Err(e) => e.render(D),
+    }
+}
+
 fn body_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid body: {e}")))
 }
@@ -104,39 +130,32 @@ pub async fn keys_post(
     struct Body {
         keys: Map<String, Value>,
     }
-    let store = match admin_store(&state, &headers, peer) {
-        Ok(s) => s,
-        Err(e) => return e.render(D),
-    };
-    let body: Body = match body_json(&body) {
-        Ok(b) => b,
-        Err(e) => return e.render(D),
-    };
-    let Some(vault) = state.persistence.vault.clone() else {
-        return ApiError::bad_request(
-            "no vault key: set CRUX_VAULT_KEY or run `crux keys init`, then restart",
-        )
-        .render(D);
-    };
-    let mut stored = Vec::new();
-    for (name, value) in body.keys {
-        let (Some(provider), Some(value)) = (provider_of_env(&name), value.as_str()) else {
-            continue;
-        };
-        if !acceptable_key(value) {
-            continue;
+    let st = Arc::clone(&state);
+    with_store(&state, &headers, peer, |store| async move {
+        let body: Body = body_json(&body)?;
+        let vault = st.persistence.vault.clone().ok_or_else(|| {
+            ApiError::bad_request(
+                "no vault key: set CRUX_VAULT_KEY or run `crux keys init`, then restart",
+            )
+        })?;
+        let mut stored = Vec::new();
+        for (name, value) in body.keys {
+            let (Some(provider), Some(value)) = (provider_of_env(&name), value.as_str()) else {
+                continue;
+            };
+            if !acceptable_key(value) {
+                continue;
+            }
+            let secret = SecretString::from(value.trim().to_owned());
+            store.set_provider_key(&vault, provider, &secret).await?;
+            if !st.persistence.env_keys.contains(&provider) {
+                st.set_client(st.client().with_key(provider, Some(secret)));
+            }
+            stored.push(name.trim().to_owned());
         }
-        let secret = SecretString::from(value.trim().to_owned());
-        if let Err(e) = store.set_provider_key(&vault, provider, &secret).await {
-            return store_error(&e).render(D);
-        }
-        let env_wins = state.persistence.env_keys.contains(&provider);
-        if !env_wins {
-            state.set_client(state.client().with_key(provider, Some(secret)));
-        }
-        stored.push(name.trim().to_owned());
-    }
-    ok(json!({"ok": true, "stored": stored}))
+        Ok(json!({"ok": true, "stored": stored}))
+    })
+    .await
 }
 
 /// Query with a provider.
@@ -152,31 +171,24 @@ pub async fn keys_delete(
     headers: HeaderMap,
     Query(q): Query<ProviderQuery>,
 ) -> Response {
-    let store = match admin_store(&state, &headers, peer) {
-        Ok(s) => s,
-        Err(e) => return e.render(D),
-    };
-    let provider: ProviderId = match q
-        .provider
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        Some(p) => match p.parse() {
-            Ok(p) => p,
-            Err(e) => return ApiError::bad_request(format!("{e}")).render(D),
-        },
-        None => return ApiError::bad_request("provider is required").render(D),
-    };
-    match store.remove_provider_key(provider).await {
-        Ok(_) => {
-            if !state.persistence.env_keys.contains(&provider) {
-                state.set_client(state.client().with_key(provider, None));
-            }
-            ok(json!({"ok": true, "deleted": provider.as_str()}))
+    let st = Arc::clone(&state);
+    with_store(&state, &headers, peer, |store| async move {
+        let name = q
+            .provider
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty());
+        let provider: ProviderId = name
+            .ok_or_else(|| ApiError::bad_request("provider is required"))?
+            .parse()
+            .map_err(|e| ApiError::bad_request(format!("{e}")))?;
+        store.remove_provider_key(provider).await?;
+        if !st.persistence.env_keys.contains(&provider) {
+            st.set_client(st.client().with_key(provider, None));
         }
-        Err(e) => store_error(&e).render(D),
-    }
+        Ok(json!({"ok": true, "deleted": provider.as_str()}))
+    })
+    .await
 }
 
 /// `GET /api/prefs`.
@@ -185,14 +197,10 @@ pub async fn prefs_get(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    let store = match admin_store(&state, &headers, peer) {
-        Ok(s) => s,
-        Err(e) => return e.render(D),
-    };
-    match store.prefs().await {
-        Ok(p) => ok(json!({"ok": true, "prefs": p})),
-        Err(e) => store_error(&e).render(D),
-    }
+    with_store(&state, &headers, peer, |store| async move {
+        Ok(json!({"ok": true, "prefs": store.prefs().await?}))
+    })
+    .await
 }
 
 /// `POST /api/prefs` `{"prefs":{…}}`: shallow merge.
@@ -206,18 +214,11 @@ pub async fn prefs_post(
     struct Body {
         prefs: Map<String, Value>,
     }
-    let store = match admin_store(&state, &headers, peer) {
-        Ok(s) => s,
-        Err(e) => return e.render(D),
-    };
-    let body: Body = match body_json(&body) {
-        Ok(b) => b,
-        Err(e) => return e.render(D),
-    };
-    match store.merge_prefs(&body.prefs).await {
-        Ok(p) => ok(json!({"ok": true, "prefs": p})),
-        Err(e) => store_error(&e).render(D),
-    }
+    with_store(&state, &headers, peer, |store| async move {
+        let body: Body = body_json(&body)?;
+        Ok(json!({"ok": true, "prefs": store.merge_prefs(&body.prefs).await?}))
+    })
+    .await
 }
 
 /// Filters of `/api/logs` and `/api/metrics/summary`.
@@ -284,18 +285,11 @@ pub async fn logs(
     headers: HeaderMap,
     Query(q): Query<LogQuery>,
 ) -> Response {
-    let store = match admin_store(&state, &headers, peer) {
-        Ok(s) => s,
-        Err(e) => return e.render(D),
-    };
-    let f = match filter(&q) {
-        Ok(f) => f,
-        Err(e) => return e.render(D),
-    };
-    match store.query_chat_logs(&f).await {
-        Ok(rows) => ok(json!({"ok": true, "logs": rows})),
-        Err(e) => store_error(&e).render(D),
-    }
+    with_store(&state, &headers, peer, |store| async move {
+        let rows = store.query_chat_logs(&filter(&q)?).await?;
+        Ok(json!({"ok": true, "logs": rows}))
+    })
+    .await
 }
 
 /// `GET /api/metrics/summary` `{total, by_provider:[{provider,count,avg_ms}], by_model:[…]}`.
@@ -305,21 +299,14 @@ pub async fn metrics_summary(
     headers: HeaderMap,
     Query(q): Query<LogQuery>,
 ) -> Response {
-    let store = match admin_store(&state, &headers, peer) {
-        Ok(s) => s,
-        Err(e) => return e.render(D),
-    };
-    let f = match filter(&q) {
-        Ok(f) => f,
-        Err(e) => return e.render(D),
-    };
-    match store.metrics_summary(&f).await {
-        Ok(s) => ok(
+    with_store(&state, &headers, peer, |store| async move {
+        let s = store.metrics_summary(&filter(&q)?).await?;
+        Ok(
             json!({"ok": true, "summary": {"total": s.total.count, "by_provider": s.by_provider,
             "by_model": s.by_model, "totals": s.total}}),
-        ),
-        Err(e) => store_error(&e).render(D),
-    }
+        )
+    })
+    .await
 }
 
 /// `GET /api/virtual-keys`.
@@ -328,17 +315,13 @@ pub async fn vkeys_get(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    let store = match admin_store(&state, &headers, peer) {
-        Ok(s) => s,
-        Err(e) => return e.render(D),
-    };
-    match store.list_virtual_keys(true).await {
-        Ok(keys) => ok(json!({"ok": true, "keys": keys})),
-        Err(e) => store_error(&e).render(D),
-    }
+    with_store(&state, &headers, peer, |store| async move {
+        Ok(json!({"ok": true, "keys": store.list_virtual_keys(true).await?}))
+    })
+    .await
 }
 
-/// `POST /api/virtual-keys` `{name, budget_usd?, rpm?, models?}` → the key, with its secret shown once.
+/// `POST /api/virtual-keys` `{name, budget_usd?, rpm?, models?}` → the key (shown once) and its record.
 pub async fn vkeys_post(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -355,27 +338,20 @@ pub async fn vkeys_post(
         #[serde(default)]
         models: Option<Vec<String>>,
     }
-    let store = match admin_store(&state, &headers, peer) {
-        Ok(s) => s,
-        Err(e) => return e.render(D),
-    };
-    let b: Body = match body_json(&body) {
-        Ok(b) => b,
-        Err(e) => return e.render(D),
-    };
-    let new = NewVirtualKey {
-        name: b.name,
-        budget_usd: b.budget_usd,
-        rpm: b.rpm,
-        models: b.models,
-    };
-    match store.create_virtual_key(&new).await {
-        Ok((key, secret)) => {
-            let _ = sync::refresh_keys(&state).await;
-            ok(json!({"ok": true, "key": secret.expose_secret(), "virtual_key": key}))
-        }
-        Err(e) => store_error(&e).render(D),
-    }
+    let st = Arc::clone(&state);
+    with_store(&state, &headers, peer, |store| async move {
+        let b: Body = body_json(&body)?;
+        let new = NewVirtualKey {
+            name: b.name,
+            budget_usd: b.budget_usd,
+            rpm: b.rpm,
+            models: b.models,
+        };
+        let (key, secret) = store.create_virtual_key(&new).await?;
+        let _ = sync::refresh_keys(&st).await;
+        Ok(json!({"ok": true, "key": secret.expose_secret(), "virtual_key": key}))
+    })
+    .await
 }
 
 /// Query naming a key.
@@ -391,18 +367,14 @@ pub async fn vkeys_delete(
     headers: HeaderMap,
     Query(q): Query<KeyQuery>,
 ) -> Response {
-    let store = match admin_store(&state, &headers, peer) {
-        Ok(s) => s,
-        Err(e) => return e.render(D),
-    };
-    let Some(id) = q.id.filter(|i| !i.trim().is_empty()) else {
-        return ApiError::bad_request("id is required").render(D);
-    };
-    match store.revoke_virtual_key(&id).await {
-        Ok(key) => {
-            let _ = sync::refresh_keys(&state).await;
-            ok(json!({"ok": true, "revoked": key}))
-        }
-        Err(e) => store_error(&e).render(D),
-    }
+    let st = Arc::clone(&state);
+    with_store(&state, &headers, peer, |store| async move {
+        let id =
+            q.id.filter(|i| !i.trim().is_empty())
+                .ok_or_else(|| ApiError::bad_request("id is required"))?;
+        let key = store.revoke_virtual_key(&id).await?;
+        let _ = sync::refresh_keys(&st).await;
+        Ok(json!({"ok": true, "revoked": key}))
+    })
+    .await
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use bytes::Bytes;
 use crux_llm::{
     ChatRequest, ChatResponse, Message, ModelId, Part, ProviderId, ResponseFormat, Role,
@@ -17,7 +17,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::dialect::{admit, failed, outcome};
+use crate::dialect::{Admitted, admit, failed, outcome, serve_chat};
 use crate::error::{ApiError, Dialect};
 use crate::routing;
 use crate::state::AppState;
@@ -224,10 +224,18 @@ fn native_response(resp: &ChatResponse, latency_ms: u128) -> Value {
     }})
 }
 
-fn parse(body: &Bytes) -> Result<(ChatRequest, String), ApiError> {
+/// Parse, validate, authenticate and admit a native chat request.
+fn prepare(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    body: &Bytes,
+) -> Result<(ChatRequest, String, Admitted), ApiError> {
     let body: ChatBody = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("invalid body: {e}")))?;
-    to_core(body)
+    let (req, name) = to_core(body)?;
+    let admitted = admit(state, headers, peer, &name, D)?;
+    Ok((req, name, admitted))
 }
 
 /// `POST /api/chat`.
@@ -237,27 +245,14 @@ pub async fn chat(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (req, name) = match parse(&body) {
-        Ok(r) => r,
+    let (req, name, admitted) = match prepare(&state, &headers, peer, &body) {
+        Ok(p) => p,
         Err(e) => return e.render(D),
     };
-    let admitted = match admit(&state, &headers, peer, &name, D) {
-        Ok(a) => a,
-        Err(e) => return e.render(D),
-    };
-    let mut o = outcome("api_chat", &name, &admitted, &req);
-    match routing::chat(&state, &admitted.targets, &req, D).await {
-        Ok(served) => {
-            o.target = Some(served.target);
-            o.upstream = Some(served.upstream);
-            o.usage = served.response.usage;
-            o.response_text = served.response.text();
-            o.latency = admitted.started.elapsed();
-            state.finish(&o);
-            axum::Json(native_response(&served.response, o.latency.as_millis())).into_response()
-        }
-        Err(f) => failed(&state, o, f, admitted.started, D),
-    }
+    serve_chat(state, admitted, req, &name, "api_chat", D, None, |r| {
+        native_response(r, r.latency.as_millis())
+    })
+    .await
 }
 
 fn line(v: &Value) -> Bytes {
@@ -302,12 +297,8 @@ pub async fn chat_stream(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (req, name) = match parse(&body) {
-        Ok(r) => r,
-        Err(e) => return e.render(D),
-    };
-    let admitted = match admit(&state, &headers, peer, &name, D) {
-        Ok(a) => a,
+    let (req, name, admitted) = match prepare(&state, &headers, peer, &body) {
+        Ok(p) => p,
         Err(e) => return e.render(D),
     };
     let mut o = outcome("api_chat_stream", &name, &admitted, &req);

@@ -250,6 +250,51 @@ pub fn sse_response(
     resp
 }
 
+/// Serve an admitted chat request: stream through `encoder` when given, else answer `render(response)` as JSON.
+#[allow(clippy::too_many_arguments)]
+pub async fn serve_chat(
+    state: Arc<AppState>,
+    admitted: Admitted,
+    req: ChatRequest,
+    name: &str,
+    route: &'static str,
+    dialect: Dialect,
+    encoder: Option<Encoder>,
+    render: impl FnOnce(&crux_llm::ChatResponse) -> serde_json::Value,
+) -> Response {
+    let mut o = outcome(route, name, &admitted, &req);
+    if let Some(encoder) = encoder {
+        return match routing::open_stream(&state, &admitted.targets, &req, dialect).await {
+            Ok(peeked) => sse_response(state, peeked, encoder, o, admitted.started),
+            Err(f) => failed(&state, o, f, admitted.started, dialect),
+        };
+    }
+    match routing::chat(&state, &admitted.targets, &req, dialect).await {
+        Ok(served) => {
+            o.target = Some(served.target.clone());
+            o.fallbacks = served.fallbacks;
+            o.upstream = Some(served.upstream);
+            o.usage = served.response.usage;
+            o.response_text = served.response.text();
+            o.latency = admitted.started.elapsed();
+            let resp = json_response(&render(&served.response), &served.target);
+            state.finish(&o);
+            resp
+        }
+        Err(f) => failed(&state, o, f, admitted.started, dialect),
+    }
+}
+
+impl Admitted {
+    /// The first target (routes always have at least one).
+    pub fn first(&self) -> Result<ModelId, ApiError> {
+        self.targets
+            .first()
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("the route has no targets"))
+    }
+}
+
 /// A JSON response with the serving target in a header.
 pub fn json_response(body: &impl serde::Serialize, target: &ModelId) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();

@@ -15,10 +15,9 @@ use crux_llm::{EmbedRequest, ProviderId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Encoder, admit, failed, json_response, outcome, sse_response};
+use super::{Encoder, admit, json_response, serve_chat};
 use crate::auth::authenticate;
 use crate::error::{ApiError, Dialect};
-use crate::routing;
 use crate::state::{AppState, Outcome};
 
 const D: Dialect = Dialect::OpenAi;
@@ -50,39 +49,32 @@ pub async fn chat_completions(
         Ok(a) => a,
         Err(e) => return e.render(D),
     };
-    let Some(first) = admitted.targets.first().cloned() else {
-        return ApiError::not_found("the route has no targets").render(D);
+    let first = match admitted.first() {
+        Ok(f) => f,
+        Err(e) => return e.render(D),
     };
     let (req, delivery) = match inbound::to_core(wire, first) {
         Ok(r) => r,
         Err(msg) => return ApiError::bad_request(msg).render(D),
     };
-    let o = outcome("chat_completions", &name, &admitted, &req);
-    if delivery.stream {
-        return match routing::open_stream(&state, &admitted.targets, &req, D).await {
-            Ok(peeked) => {
-                let encoder = Encoder::OpenAi(ChunkEncoder::new(&name, unix_now(), delivery));
-                sse_response(state, peeked, encoder, o, admitted.started)
-            }
-            Err(f) => failed(&state, o, f, admitted.started, D),
-        };
-    }
-    match routing::chat(&state, &admitted.targets, &req, D).await {
-        Ok(served) => {
-            let mut o = o;
-            o.target = Some(served.target.clone());
-            o.fallbacks = served.fallbacks;
-            o.upstream = Some(served.upstream);
-            o.usage = served.response.usage;
-            o.response_text = served.response.text();
-            o.latency = admitted.started.elapsed();
-            let body = inbound::response(&served.response, &name, unix_now());
-            let resp = json_response(&body, &served.target);
-            state.finish(&o);
-            resp
-        }
-        Err(f) => failed(&state, o, f, admitted.started, D),
-    }
+    let created = unix_now();
+    let encoder = delivery
+        .stream
+        .then(|| Encoder::OpenAi(ChunkEncoder::new(&name, created, delivery)));
+    let render = |r: &crux_llm::ChatResponse| {
+        serde_json::to_value(inbound::response(r, &name, created)).unwrap_or_default()
+    };
+    serve_chat(
+        state,
+        admitted,
+        req,
+        &name,
+        "chat_completions",
+        D,
+        encoder,
+        render,
+    )
+    .await
 }
 
 /// `POST /v1/embeddings` body.
@@ -130,8 +122,9 @@ pub async fn embeddings(
         }
     };
     let mut o = Outcome::new("embeddings", &wire.model);
-    let Some(target) = admitted.targets.first().cloned() else {
-        return ApiError::not_found("the route has no targets").render(D);
+    let target = match admitted.first() {
+        Ok(t) => t,
+        Err(e) => return e.render(D),
     };
     o.target = Some(target.clone());
     let req = EmbedRequest {
