@@ -143,8 +143,6 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
         }
         _ => None,
     };
-    // Load the tokenizers off the request path.
-    tokio::task::spawn_blocking(crux_llm::context::tokens::warm_up);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| Failure::usage(format!("cannot listen on {addr}: {e}")))?;

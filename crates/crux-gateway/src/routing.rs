@@ -98,12 +98,10 @@ fn should_fall_back(e: &Error) -> bool {
     ) || matches!(e.root(), Error::Config(_))
 }
 
-/// The input guard for one target. Exact counting runs only when the text could possibly exceed the budget
-/// (a token is at least one byte), so ordinary requests pay nothing.
-fn guard(state: &AppState, req: &ChatRequest) -> Result<(), Error> {
-    let Ok(registry) = state.registry.read() else {
-        return Ok(());
-    };
+/// The input guard for one target. Exact counting runs only when the text could possibly exceed the budget (a token
+/// is at least one byte), so ordinary requests pay nothing; the BPE tables (tens of MB) load on a blocking thread the
+/// first time a large prompt needs them, which keeps an idle gateway's memory small.
+async fn guard(state: &AppState, req: &ChatRequest) -> Result<(), Error> {
     let rule = state.config.guard.rule_for(&req.model);
     if rule.enabled == Some(false) {
         return Ok(());
@@ -121,12 +119,25 @@ fn guard(state: &AppState, req: &ChatRequest) -> Result<(), Error> {
         .sum::<usize>()
         + 16 * req.messages.len();
     let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
-    let limit = registry.context_limit(&req.model).unwrap_or(u64::MAX);
+    let limit = state
+        .registry
+        .read()
+        .ok()
+        .and_then(|r| r.context_limit(&req.model))
+        .unwrap_or(u64::MAX);
     let reserve = u64::from(req.max_tokens.unwrap_or(0));
-    let cap = rule.max_input_tokens.unwrap_or(u64::MAX);
-    if bytes.saturating_add(reserve) <= limit && bytes <= cap {
+    if bytes.saturating_add(reserve) <= limit && bytes <= rule.max_input_tokens.unwrap_or(u64::MAX)
+    {
         return Ok(());
     }
+    if !crux_llm::context::tokens::is_loaded(&req.model.model) {
+        let model = req.model.model.clone();
+        let _ =
+            tokio::task::spawn_blocking(move || crux_llm::context::tokens::preload(&model)).await;
+    }
+    let Ok(registry) = state.registry.read() else {
+        return Ok(());
+    };
     crux_llm::context::check_input(req, &registry, &state.config.guard).map(|_| ())
 }
 
@@ -178,7 +189,7 @@ pub async fn chat(
         }
         let started = Instant::now();
         let prepared = for_target(req, target, dialect);
-        if let Err(e) = guard(state, &prepared) {
+        if let Err(e) = guard(state, &prepared).await {
             last = Some((e, target.clone()));
             continue;
         }
@@ -262,7 +273,7 @@ pub async fn open_stream(
             continue;
         }
         let prepared = for_target(req, target, dialect);
-        if let Err(e) = guard(state, &prepared) {
+        if let Err(e) = guard(state, &prepared).await {
             last = Some((e, target.clone()));
             continue;
         }

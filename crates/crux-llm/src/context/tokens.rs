@@ -100,6 +100,20 @@ impl Tokenizer {
     }
 }
 
+/// Whether counting for `model` is ready without loading a BPE table (the estimate, or a table already loaded).
+pub fn is_loaded(model: &str) -> bool {
+    match Tokenizer::for_model(model) {
+        Tokenizer::Estimate => true,
+        Tokenizer::O200kBase => O200K.get().is_some(),
+        Tokenizer::Cl100kBase => CL100K.get().is_some(),
+    }
+}
+
+/// Load the BPE table `model` needs (blocking; call it on a blocking thread).
+pub fn preload(model: &str) {
+    Tokenizer::for_model(model).bpe();
+}
+
 /// Load both BPE tables now (≈0.1–0.5 s), e.g. at startup on a blocking thread, so no request pays for it.
 pub fn warm_up() {
     Tokenizer::O200kBase.bpe();
