@@ -115,60 +115,45 @@ impl AppState {
         }
         if let Some(log) = &self.persistence.log {
             log.try_enqueue(Record::ChatLog(Box::new(chat_log(o, cost))));
-            let stats = log.stats();
-            #[allow(clippy::cast_precision_loss)]
-            {
-                self.metrics
-                    .set("crux_store_queue_depth", String::new(), stats.queued as f64);
-                self.metrics.set(
-                    "crux_store_dropped_total",
-                    String::new(),
-                    stats.dropped as f64,
-                );
-            }
         }
+        let Some(mut m) = self.metrics.batch() else {
+            return;
+        };
         let (provider, model) = o
             .target
             .as_ref()
-            .map_or(("none".to_owned(), o.model_name.clone()), |t| {
-                (t.provider.as_str().to_owned(), t.model.clone())
+            .map_or(("none", o.model_name.as_str()), |t| {
+                (t.provider.as_str(), t.model.as_str())
             });
         let status = if o.error.is_none() { "ok" } else { "error" };
-        self.metrics.add(
+        m.add(
             "crux_requests_total",
             labels(&[
-                ("provider", &provider),
-                ("model", &model),
+                ("provider", provider),
+                ("model", model),
                 ("route", o.route),
                 ("status", status),
             ]),
             1.0,
         );
-        self.metrics.observe(
+        m.observe(
             "crux_request_duration_seconds",
             labels(&[("route", o.route)]),
             o.latency,
         );
+        let by_provider = labels(&[("provider", provider)]);
         if let Some(up) = o.upstream {
-            self.metrics.observe(
-                "crux_upstream_duration_seconds",
-                labels(&[("provider", &provider)]),
-                up,
-            );
             if !o.streamed {
-                self.metrics.observe(
+                m.observe(
                     "crux_gateway_overhead_seconds",
                     String::new(),
                     o.latency.saturating_sub(up),
                 );
             }
+            m.observe("crux_upstream_duration_seconds", by_provider.clone(), up);
         }
         if let Some(ttft) = o.ttft {
-            self.metrics.observe(
-                "crux_time_to_first_token_seconds",
-                labels(&[("provider", &provider)]),
-                ttft,
-            );
+            m.observe("crux_time_to_first_token_seconds", by_provider, ttft);
         }
         for (kind, n) in [
             ("prompt", o.usage.prompt),
@@ -177,14 +162,27 @@ impl AppState {
         ] {
             if let Some(n) = n.filter(|n| *n > 0) {
                 #[allow(clippy::cast_precision_loss)]
-                self.metrics
-                    .add("crux_tokens_total", labels(&[("kind", kind)]), n as f64);
+                m.add("crux_tokens_total", labels(&[("kind", kind)]), n as f64);
             }
         }
         if o.fallbacks > 0 {
+            m.add(
+                "crux_fallbacks_total",
+                String::new(),
+                f64::from(o.fallbacks),
+            );
+        }
+        if let Some(log) = &self.persistence.log {
+            let stats = log.stats();
             #[allow(clippy::cast_precision_loss)]
-            self.metrics
-                .add("crux_fallbacks_total", String::new(), o.fallbacks as f64);
+            {
+                m.set("crux_store_queue_depth", String::new(), stats.queued as f64);
+                m.set(
+                    "crux_store_dropped_total",
+                    String::new(),
+                    stats.dropped as f64,
+                );
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 /// Latency buckets in seconds: 100 µs … 60 s.
@@ -127,7 +127,39 @@ pub fn labels(pairs: &[(&str, &str)]) -> String {
     out
 }
 
+/// Several updates under one lock (what a finished request records).
+#[derive(Debug)]
+pub struct Batch<'a> {
+    s: MutexGuard<'a, Series>,
+}
+
+impl Batch<'_> {
+    /// Add `by` to a counter.
+    pub fn add(&mut self, name: &'static str, labels: String, by: f64) {
+        *self.s.counters.entry((name, labels)).or_insert(0.0) += by;
+    }
+
+    /// Set a gauge.
+    pub fn set(&mut self, name: &'static str, labels: String, value: f64) {
+        self.s.gauges.insert((name, labels), value);
+    }
+
+    /// Record one observation of a duration.
+    pub fn observe(&mut self, name: &'static str, labels: String, d: Duration) {
+        self.s
+            .histograms
+            .entry((name, labels))
+            .or_default()
+            .observe(d.as_secs_f64());
+    }
+}
+
 impl Metrics {
+    /// Lock once for several updates.
+    pub fn batch(&self) -> Option<Batch<'_>> {
+        self.series.lock().ok().map(|s| Batch { s })
+    }
+
     /// Add `by` to a counter.
     pub fn add(&self, name: &'static str, labels: String, by: f64) {
         if let Ok(mut s) = self.series.lock() {

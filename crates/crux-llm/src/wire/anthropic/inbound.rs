@@ -253,6 +253,23 @@ pub fn response(resp: &ChatResponse, model: &str) -> Value {
     })
 }
 
+/// The hot-path event, serialized from borrowed fields.
+#[derive(serde::Serialize)]
+struct TextDeltaEvent<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    index: u32,
+    delta: TextDelta<'a>,
+}
+
+/// `{"type":"text_delta","text":…}`.
+#[derive(serde::Serialize)]
+struct TextDelta<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    text: &'a str,
+}
+
 /// Which content block is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Open {
@@ -281,7 +298,7 @@ impl EventEncoder {
         }
     }
 
-    fn event(name: &str, data: &Value, out: &mut Vec<u8>) {
+    fn event<T: serde::Serialize + ?Sized>(name: &str, data: &T, out: &mut Vec<u8>) {
         out.extend_from_slice(b"event: ");
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b"\ndata: ");
@@ -350,7 +367,15 @@ impl EventEncoder {
             }
             StreamEvent::TextDelta { text } => {
                 let i = self.ensure(Open::Text, json!({"type": "text", "text": ""}), out);
-                Self::delta(i, json!({"type": "text_delta", "text": text}), out);
+                let data = TextDeltaEvent {
+                    kind: "content_block_delta",
+                    index: i,
+                    delta: TextDelta {
+                        kind: "text_delta",
+                        text,
+                    },
+                };
+                Self::event("content_block_delta", &data, out);
             }
             StreamEvent::ReasoningDelta { text, signature } => {
                 let i = self.ensure(

@@ -1,7 +1,8 @@
 //! The OpenAI dialect served by the gateway: inbound Chat Completions body → core request; core response and
 //! stream events → Chat Completions JSON and `chat.completion.chunk` SSE frames.
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Value, json};
 
 use super::types::{
     ChatCompletion, ChatCompletionRequest, Choice, CompletionDetails, PromptDetails, StopField,
@@ -272,6 +273,33 @@ fn completion_id(id: &str) -> String {
     }
 }
 
+/// One `chat.completion.chunk`, serialized straight from borrowed fields (no intermediate JSON tree per token).
+#[derive(Serialize)]
+struct Chunk<'a, C> {
+    id: &'a str,
+    object: &'static str,
+    created: u64,
+    model: &'a str,
+    choices: C,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<Value>,
+}
+
+/// A choice carrying a delta; `()` serializes as JSON `null`.
+#[derive(Serialize)]
+struct DeltaChoice<D> {
+    index: u32,
+    delta: D,
+    logprobs: (),
+    finish_reason: (),
+}
+
+/// The hot-path delta: one text fragment.
+#[derive(Serialize)]
+struct ContentDelta<'a> {
+    content: &'a str,
+}
+
 /// Encodes core stream events as `chat.completion.chunk` SSE frames.
 #[derive(Debug)]
 pub struct ChunkEncoder {
@@ -294,25 +322,29 @@ impl ChunkEncoder {
         }
     }
 
-    fn frame(&self, choices: Value, usage: Option<Value>, out: &mut Vec<u8>) {
-        let mut chunk = Map::new();
-        chunk.insert("id".into(), json!(self.id));
-        chunk.insert("object".into(), json!("chat.completion.chunk"));
-        chunk.insert("created".into(), json!(self.created));
-        chunk.insert("model".into(), json!(self.model));
-        chunk.insert("choices".into(), choices);
-        if let Some(u) = usage {
-            chunk.insert("usage".into(), u);
-        }
+    fn frame<C: Serialize>(&self, choices: C, usage: Option<Value>, out: &mut Vec<u8>) {
+        let chunk = Chunk {
+            id: &self.id,
+            object: "chat.completion.chunk",
+            created: self.created,
+            model: &self.model,
+            choices,
+            usage,
+        };
         out.extend_from_slice(b"data: ");
-        // Serializing a Map of plain values cannot fail.
+        // Serializing borrowed strings and numbers cannot fail.
         let _ = serde_json::to_writer(&mut *out, &chunk);
         out.extend_from_slice(b"\n\n");
     }
 
-    fn delta(&self, delta: Value, out: &mut Vec<u8>) {
+    fn delta<D: Serialize>(&self, delta: D, out: &mut Vec<u8>) {
         self.frame(
-            json!([{"index": 0, "delta": delta, "logprobs": null, "finish_reason": null}]),
+            [DeltaChoice {
+                index: 0,
+                delta,
+                logprobs: (),
+                finish_reason: (),
+            }],
             None,
             out,
         );
@@ -325,7 +357,7 @@ impl ChunkEncoder {
                 self.id = completion_id(id);
                 self.delta(json!({"role": "assistant", "content": ""}), out);
             }
-            StreamEvent::TextDelta { text } => self.delta(json!({ "content": text }), out),
+            StreamEvent::TextDelta { text } => self.delta(ContentDelta { content: text }, out),
             StreamEvent::ReasoningDelta { text, .. } => {
                 if !text.is_empty() {
                     self.delta(json!({ "reasoning_content": text }), out);
