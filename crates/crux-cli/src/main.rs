@@ -32,7 +32,7 @@ struct Cli {
 enum Command {
     /// Send one chat request from the terminal.
     Chat(chat::ChatArgs),
-    /// Run a local mock provider server (OpenAI wire) for tests and demos.
+    /// Run a local mock provider server (OpenAI, Anthropic, Gemini, Ollama wires) for tests and demos.
     Mock(mock::MockArgs),
     /// Model registry: list, show, validate configured defaults.
     Models(models::ModelsArgs),

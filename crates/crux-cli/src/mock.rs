@@ -1,4 +1,4 @@
-//! `crux mock [--listen ADDR]`: runs the mock provider server until Ctrl-C.
+//! `crux mock [--listen ADDR]`: runs the mock provider server (every wire) until Ctrl-C.
 
 use std::net::SocketAddr;
 
@@ -23,7 +23,10 @@ pub async fn run(args: MockArgs) -> Result<(), Failure> {
         .local_addr()
         .map_err(|e| Failure::runtime(e.to_string()))?;
     tracing::info!(%addr, "crux mock listening");
-    eprintln!("crux mock listening on http://{addr} (OpenAI wire at http://{addr}/v1)");
+    eprintln!(
+        "crux mock listening on http://{addr} (OpenAI and Responses at /v1, Anthropic at /v1/messages, \
+         Gemini at /v1beta, Ollama at /api)"
+    );
     crux_mock::serve(listener, async {
         let _ = tokio::signal::ctrl_c().await;
     })
