@@ -1,6 +1,7 @@
 //! Model-name resolution and execution over ordered targets: circuit breakers, fallback, and the stream peek
 //! (failures before the first content event fall back; after it, the stream is committed).
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use crux_llm::breaker::Admission;
@@ -61,19 +62,27 @@ fn aliases_hint(state: &AppState) -> String {
 }
 
 /// The request as sent to `target`: provider-specific passthrough fields only survive within one wire family.
-fn for_target(req: &ChatRequest, target: &ModelId, dialect: Dialect) -> ChatRequest {
-    let mut r = req.clone();
-    r.model = target.clone();
+fn for_target<'a>(
+    req: &'a ChatRequest,
+    target: &ModelId,
+    dialect: Dialect,
+) -> Cow<'a, ChatRequest> {
     let same_family = matches!(
         (dialect, target.provider.spec().wire),
         (Dialect::OpenAi, Wire::OpenAi | Wire::Responses)
             | (Dialect::Anthropic, Wire::Anthropic)
             | (Dialect::Native, _)
     );
+    // The common case (first target, nothing to strip) sends the request as parsed: no copy on the hot path.
+    if req.model == *target && (same_family || req.extra.is_empty()) {
+        return Cow::Borrowed(req);
+    }
+    let mut r = req.clone();
+    r.model = target.clone();
     if !same_family {
         r.extra.clear();
     }
-    r
+    Cow::Owned(r)
 }
 
 /// Failures that say something about the upstream's health (they feed the breaker).

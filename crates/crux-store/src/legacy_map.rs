@@ -58,28 +58,23 @@ pub(crate) async fn read(
 ) -> Result<LegacyData> {
     let mut d = LegacyData::default();
     let mut bad_ts = 0;
-    if file.has("api_keys", &["provider", "key"]) {
-        report.schema_a = true;
-        for r in file
-            .rows("api_keys", &["provider", "key", "updated_at"])
-            .await?
-        {
-            d.keys.push(LegacyKey {
-                provider: r.text("provider")?,
-                key: r.opt_text("key")?.unwrap_or_default(),
-                updated_at: r.opt_text("updated_at")?,
-            });
+    // Schema A keeps keys in `api_keys.key`, schema B in `keys.api_key`.
+    for (table, column, schema_b) in [("api_keys", "key", false), ("keys", "api_key", true)] {
+        if !file.has(table, &["provider", column]) {
+            continue;
         }
-    }
-    if file.has("keys", &["provider", "api_key"]) {
-        report.schema_b = true;
+        if schema_b {
+            report.schema_b = true;
+        } else {
+            report.schema_a = true;
+        }
         for r in file
-            .rows("keys", &["provider", "api_key", "updated_at"])
+            .rows(table, &["provider", column, "updated_at"])
             .await?
         {
             d.keys.push(LegacyKey {
                 provider: r.text("provider")?,
-                key: r.opt_text("api_key")?.unwrap_or_default(),
+                key: r.opt_text(column)?.unwrap_or_default(),
                 updated_at: r.opt_text("updated_at")?,
             });
         }
