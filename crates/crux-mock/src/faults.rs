@@ -6,11 +6,9 @@
 //! `cache_read`;
 //! flags: `invalid_json`, `mid_error`. Anything else is rejected.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use std::time::Duration;
 
+use crate::counters::FaultCounters;
 use crate::errors::MockError;
 use crate::state::Shared;
 
@@ -211,33 +209,6 @@ impl Faults {
     }
 }
 
-/// Per-spec request counters backing `times=N`.
-#[derive(Debug, Default)]
-pub(crate) struct FaultCounters {
-    seen: Mutex<HashMap<String, u64>>,
-}
-
-impl FaultCounters {
-    /// Counts one more request carrying `spec`; true if the fault applies to it.
-    pub(crate) fn admit(&self, spec: &str, times: Option<u64>) -> bool {
-        let mut seen = self
-            .seen
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let count = seen.entry(spec.to_owned()).or_insert(0);
-        *count += 1;
-        times.is_none_or(|limit| *count <= limit)
-    }
-
-    /// Forgets all counts.
-    pub(crate) fn clear(&self) {
-        self.seen
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
-    }
-}
-
 /// Removes every `[[mock SPEC]]` directive from `text`, returning the specs in order.
 pub(crate) fn take_directives(text: &mut String) -> Vec<String> {
     let mut specs = Vec::new();
@@ -281,18 +252,6 @@ mod tests {
         assert!(Faults::parse("delay=abc").is_err());
         assert!(Faults::parse("status=200").is_err());
         assert!(Faults::parse("status").is_err());
-    }
-
-    #[test]
-    fn counters_limit_by_spec() {
-        let c = FaultCounters::default();
-        assert!(c.admit("a", Some(2)));
-        assert!(c.admit("a", Some(2)));
-        assert!(!c.admit("a", Some(2)));
-        assert!(c.admit("b", Some(1)));
-        assert!(c.admit("c", None));
-        c.clear();
-        assert!(c.admit("a", Some(2)));
     }
 
     #[test]

@@ -1,34 +1,37 @@
 //! crux-mock: a real HTTP server that pretends to be an LLM provider (OpenAI Chat Completions
 //! wire), with deterministic replies, scripted faults and request/stream recording.
 //!
-//! Layout: a wire-neutral core (conversation model and reply generation in `reply`/`schema`,
-//! faults in `faults`, recording in `record`, paced stream playback in `stream`) and one module
-//! family per wire (`openai_parse` → neutral conversation, `openai_render` → JSON/SSE/errors,
-//! `openai` handlers). Other wires add their own parse/render/handler modules.
+//! Layout: a wire-neutral core at the top level (conversation model and reply generation in
+//! `reply`/`schema`, faults in `faults` with their `times=N` counters in `counters`, recording in
+//! `record`, the usage ledger entry in `usage`, paced stream playback in `stream`, shared HTTP
+//! plumbing in `http`, per-server state in `state`) and one folder per wire: `openai/`,
+//! `anthropic/`, `responses/`, `gemini/`, `ollama/`, each with its handlers in `mod.rs`, request
+//! validation → neutral conversation in `parse`, and JSON/SSE/error output in `render`.
 //!
 //! Routes (each also without the `/v1` prefix): `POST /v1/chat/completions`,
 //! `GET /v1/models`, `GET /v1/models/{id}`, `POST /v1/embeddings`; control routes
 //! `GET|DELETE /_mock/requests` and `GET /_mock/streams` (never recorded).
 //!
-//! Anthropic Messages (`anthropic_messages`/`anthropic_parse` → neutral, `anthropic_render`,
-//! `anthropic` handlers): `POST /v1/messages` (`x-api-key` + `anthropic-version` required,
-//! Anthropic error bodies, named SSE events ending in `message_stop`, thinking blocks whose
-//! signatures are checked against those issued in `signatures`); `GET /v1/models` and
+//! Anthropic Messages (`anthropic::messages`/`anthropic::parse` → neutral,
+//! `anthropic::render`, `anthropic` handlers): `POST /v1/messages` (`x-api-key` +
+//! `anthropic-version` required, Anthropic error bodies, named SSE events ending in
+//! `message_stop`, thinking blocks whose signatures are checked against those issued in
+//! `signatures`); `GET /v1/models` and
 //! `GET /v1/models/{id}` answer Anthropic-shaped (paginated with `limit`/`after_id`/`before_id`)
-//! when the request carries `anthropic-version`. OpenAI Responses (`responses_parse`,
-//! `responses_render`, `responses`): `POST /v1/responses` (bearer auth, OpenAI error bodies,
+//! when the request carries `anthropic-version`. OpenAI Responses (`responses::parse`,
+//! `responses::render`, `responses`): `POST /v1/responses` (bearer auth, OpenAI error bodies,
 //! sequence-numbered `response.*` events ending in `response.completed`/`response.incomplete`).
 //! Shared HTTP plumbing and the parse → faults → reply → deliver flow live in `http`.
 //!
-//! Gemini (`gemini_parse`/`gemini_config`/`gemini_schema` → neutral, `gemini_render`, `gemini`
-//! handlers; no `/v1` aliases): `GET /v1beta/models` (`pageSize`/`pageToken`),
+//! Gemini (`gemini::parse`/`gemini::config`/`gemini::schema` → neutral, `gemini::render`,
+//! `gemini` handlers; no `/v1` aliases): `GET /v1beta/models` (`pageSize`/`pageToken`),
 //! `GET /v1beta/models/{model}`, `POST /v1beta/models/{model}:{action}` for `generateContent`,
 //! `streamGenerateContent` (`?alt=sse`: CRLF SSE without sentinel, the finishing chunk carries
 //! `finishReason` + `usageMetadata`; otherwise a streamed JSON array), `countTokens`,
 //! `embedContent`, `batchEmbedContents`. Key in `x-goog-api-key` (or `?key=`, recorded in the
 //! query); Google RPC error bodies (bad key = 400 `API_KEY_INVALID`); OpenAPI-subset schema and
 //! proto unknown-field checks; function calls carry thought signatures from `signatures`,
-//! required back for `gemini-3*` models. Ollama native (`ollama_parse`, `ollama_render`,
+//! required back for `gemini-3*` models. Ollama native (`ollama::parse`, `ollama::render`,
 //! `ollama` handlers; no auth): `POST /api/chat` (NDJSON stream by default, ending with the
 //! `done: true` statistics line; `stream: false` → one object), `GET /api/tags`,
 //! `POST /api/embed`, `POST /api/show`, `GET /api/version`; `{"error": "..."}` bodies. Small
@@ -49,35 +52,24 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod anthropic;
-mod anthropic_messages;
-mod anthropic_parse;
-mod anthropic_render;
 mod b64;
 mod clock;
+mod counters;
 mod embed;
 mod errors;
 mod faults;
 mod gemini;
-mod gemini_config;
-mod gemini_parse;
-mod gemini_render;
-mod gemini_schema;
 mod http;
 mod ollama;
-mod ollama_parse;
-mod ollama_render;
 mod openai;
-mod openai_parse;
-mod openai_render;
 mod record;
 mod reply;
 mod responses;
-mod responses_parse;
-mod responses_render;
 mod schema;
 mod signatures;
 mod state;
 mod stream;
+mod usage;
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -96,16 +88,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use record::{RecordedRequest, StreamRecord};
-
-/// Usage the mock reported for one answer, normalized the way Crux normalizes it: `prompt` includes cache reads,
-/// `completion` includes reasoning/thinking tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ReportedUsage {
-    /// Input tokens.
-    pub prompt: u64,
-    /// Output tokens.
-    pub completion: u64,
-}
+pub use usage::ReportedUsage;
 
 use state::Shared;
 

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::ReportedUsage;
-use crate::faults::FaultCounters;
+use crate::counters::FaultCounters;
 use crate::record::Recorder;
 use crate::signatures::Signatures;
+use crate::usage::ReportedUsage;
 
 /// State shared by every handler and streaming body of one server.
 #[derive(Debug)]

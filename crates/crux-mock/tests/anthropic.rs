@@ -2,13 +2,11 @@
 //! thinking signatures, structured output, cache usage).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod named_sse;
+mod support;
 
 use crux_mock::MockServer;
-use named_sse::{anthropic, json, read};
 use serde_json::{Value, json};
-
-const TRICKY: &str = "  leading,\ttabs\n\nblank line  and trailing  \n";
+use support::{TRICKY, anthropic, body_json, read_events};
 
 fn user(text: &str) -> Value {
     json!({"model": "claude-sonnet-4-5", "max_tokens": 256,
@@ -32,7 +30,7 @@ async fn non_stream_reply_echoes_text_verbatim() {
             .unwrap()
             .starts_with("req_mock_")
     );
-    let v = json(resp).await;
+    let v = body_json(resp).await;
     assert!(v["id"].as_str().unwrap().starts_with("msg_mock_"));
     assert_eq!(v["type"], "message");
     assert_eq!(v["role"], "assistant");
@@ -59,7 +57,7 @@ async fn system_and_text_blocks_are_read() {
             {"type": "image", "source": {"type": "base64", "media_type": "image/png",
                                          "data": "AA=="}},
             {"type": "text", "text": " b "}]}]});
-    let v = json(anthropic(&server, &body, &[]).await).await;
+    let v = body_json(anthropic(&server, &body, &[]).await).await;
     assert_eq!(v["content"][0]["text"], "Mock reply: a\n b ");
     // system (2 words + 1) + user (2 words + 1)
     assert_eq!(v["usage"]["input_tokens"], 6);
@@ -72,7 +70,7 @@ async fn stream_event_sequence() {
     body["stream"] = json!(true);
     let resp = anthropic(&server, &body, &[]).await;
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
-    let s = read(resp).await;
+    let s = read_events(resp).await;
     assert!(!s.error);
     assert!(!s.raw.contains("[DONE]"));
     assert!(
@@ -121,7 +119,7 @@ async fn stream_event_sequence() {
         json!({"stop_reason": "end_turn", "stop_sequence": null})
     );
     assert_eq!(delta["usage"]["output_tokens"], 8);
-    assert!(server.wait_for_streams(1, named_sse::LIMIT).await);
+    assert!(server.wait_for_streams(1, support::LIMIT).await);
     let rec = &server.streams()[0];
     assert!(rec.completed && !rec.client_disconnected);
     assert_eq!(rec.path, "/v1/messages");
@@ -134,7 +132,7 @@ async fn tool_call_and_result_round_trip() {
     let mut body = user("Please call get_weather for Paris");
     body["tools"] = weather_tool();
     body["tool_choice"] = json!({"type": "auto"});
-    let v = json(anthropic(&server, &body, &[]).await).await;
+    let v = body_json(anthropic(&server, &body, &[]).await).await;
     assert_eq!(v["stop_reason"], "tool_use");
     let call = &v["content"][0];
     assert_eq!(call["type"], "tool_use");
@@ -145,7 +143,7 @@ async fn tool_call_and_result_round_trip() {
 
     // Streamed: input_json_delta fragments concatenate to the same JSON.
     body["stream"] = json!(true);
-    let s = read(anthropic(&server, &body, &[]).await).await;
+    let s = read_events(anthropic(&server, &body, &[]).await).await;
     let start = &s.named("content_block_start")[0]["content_block"];
     assert_eq!(start["type"], "tool_use");
     assert_eq!(start["input"], json!({}));
@@ -183,9 +181,12 @@ async fn tool_call_and_result_round_trip() {
         let resp = anthropic(&server, &next, &[]).await;
         assert_eq!(resp.status(), 200);
         // A trailing text block makes the user the last speaker.
-        assert_eq!(json(resp).await["content"][0]["text"], "Mock reply: thanks");
+        assert_eq!(
+            body_json(resp).await["content"][0]["text"],
+            "Mock reply: thanks"
+        );
         next["messages"][2]["content"].as_array_mut().unwrap().pop();
-        let v = json(anthropic(&server, &next, &[]).await).await;
+        let v = body_json(anthropic(&server, &next, &[]).await).await;
         assert_eq!(v["content"][0]["text"], "Tool result received: 15 C");
         assert_eq!(v["stop_reason"], "end_turn");
     }
@@ -199,7 +200,7 @@ async fn thinking_signature_round_trip_and_forgery() {
     body["max_tokens"] = json!(4096);
     body["thinking"] = json!({"type": "enabled", "budget_tokens": 2048});
     body["tools"] = weather_tool();
-    let v = json(anthropic(&server, &body, &[]).await).await;
+    let v = body_json(anthropic(&server, &body, &[]).await).await;
     let thinking = v["content"][0].clone();
     assert_eq!(thinking["type"], "thinking");
     let quoted: String = question.chars().take(40).collect();
@@ -219,14 +220,14 @@ async fn thinking_signature_round_trip_and_forgery() {
     ]);
     let resp = anthropic(&server, &next, &[]).await;
     assert_eq!(resp.status(), 200);
-    let v = json(resp).await;
+    let v = body_json(resp).await;
     assert_eq!(v["content"][0]["type"], "thinking");
     assert_eq!(v["content"][1]["text"], "Tool result received: sunny");
 
     next["messages"][1]["content"][0]["signature"] = json!("Zm9yZ2Vk");
     let resp = anthropic(&server, &next, &[]).await;
     assert_eq!(resp.status(), 400);
-    let v = json(resp).await;
+    let v = body_json(resp).await;
     assert_eq!(v["type"], "error");
     assert_eq!(v["error"]["type"], "invalid_request_error");
     assert!(
@@ -238,7 +239,7 @@ async fn thinking_signature_round_trip_and_forgery() {
 
     // Streamed thinking: thinking deltas, one signature delta, then the tool block.
     body["stream"] = json!(true);
-    let s = read(anthropic(&server, &body, &[]).await).await;
+    let s = read_events(anthropic(&server, &body, &[]).await).await;
     let starts = s.named("content_block_start");
     assert_eq!(
         starts[0]["content_block"],
@@ -273,7 +274,7 @@ async fn json_schema_output_and_forced_tool() {
         "age": {"type": "integer"}}, "required": ["name", "age"]});
     let mut body = user("extract the person");
     body["output_config"] = json!({"format": {"type": "json_schema", "schema": schema}});
-    let v = json(anthropic(&server, &body, &[]).await).await;
+    let v = body_json(anthropic(&server, &body, &[]).await).await;
     let text = v["content"][0]["text"].as_str().unwrap();
     assert_eq!(
         serde_json::from_str::<Value>(text).unwrap(),
@@ -283,7 +284,7 @@ async fn json_schema_output_and_forced_tool() {
     let mut body = user("extract the person");
     body["tools"] = json!([{"name": "record", "input_schema": schema}]);
     body["tool_choice"] = json!({"type": "tool", "name": "record"});
-    let v = json(anthropic(&server, &body, &[]).await).await;
+    let v = body_json(anthropic(&server, &body, &[]).await).await;
     assert_eq!(v["content"][0]["name"], "record");
     assert_eq!(v["content"][0]["input"], json!({"name": "mock", "age": 42}));
 }
@@ -292,12 +293,13 @@ async fn json_schema_output_and_forced_tool() {
 async fn cache_read_fault_adjusts_usage() {
     let server = MockServer::start().await.unwrap();
     let body = user("one two three four five six seven [[mock cache_read=5]]");
-    let v = json(anthropic(&server, &body, &[]).await).await;
+    let v = body_json(anthropic(&server, &body, &[]).await).await;
     assert_eq!(v["usage"]["cache_read_input_tokens"], 5);
     assert_eq!(v["usage"]["input_tokens"], 8 - 5);
     let mut body = user("short");
     body["stream"] = json!(true);
-    let s = read(anthropic(&server, &body, &[("x-mock-fault", "cache_read=100")]).await).await;
+    let s =
+        read_events(anthropic(&server, &body, &[("x-mock-fault", "cache_read=100")]).await).await;
     let usage = &s.named("message_start")[0]["message"]["usage"];
     assert_eq!(usage["cache_read_input_tokens"], 100);
     assert_eq!(usage["input_tokens"], 0);
@@ -308,7 +310,7 @@ async fn max_tokens_truncates_with_max_tokens_stop_reason() {
     let server = MockServer::start().await.unwrap();
     let mut body = user("one two three four");
     body["max_tokens"] = json!(3);
-    let v = json(anthropic(&server, &body, &[]).await).await;
+    let v = body_json(anthropic(&server, &body, &[]).await).await;
     assert_eq!(v["content"][0]["text"], "Mock reply: one");
     assert_eq!(v["stop_reason"], "max_tokens");
     // Final assistant prefill is accepted.

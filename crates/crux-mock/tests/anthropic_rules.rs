@@ -2,20 +2,27 @@
 //! the paginated model list and recording.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod named_sse;
+mod support;
 
 use std::time::Duration;
 
 use crux_mock::MockServer;
-use named_sse::{anthropic, get_with, json, post_with, read, read_within};
 use serde_json::{Value, json};
+use support::{
+    anthropic, assert_mentions, body_json, get_with, post_with, read_events, read_events_within,
+    streaming,
+};
 
 fn base(messages: Value) -> Value {
     json!({"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": messages})
 }
 
+fn says(text: &str) -> Value {
+    base(json!([{"role": "user", "content": text}]))
+}
+
 fn hi() -> Value {
-    base(json!([{"role": "user", "content": "hi"}]))
+    says("hi")
 }
 
 fn tool_use(id: &str) -> Value {
@@ -29,11 +36,11 @@ fn tool_result(id: &str) -> Value {
 async fn expect_400(server: &MockServer, body: Value, needle: &str) {
     let resp = anthropic(server, &body, &[]).await;
     assert_eq!(resp.status(), 400, "body {body}");
-    let v = json(resp).await;
+    let v = body_json(resp).await;
     assert_eq!(v["type"], "error");
     assert_eq!(v["error"]["type"], "invalid_request_error");
     let msg = v["error"]["message"].as_str().unwrap();
-    assert!(msg.contains(needle), "message {msg:?} lacks {needle:?}");
+    assert_mentions(msg, needle);
 }
 
 #[tokio::test]
@@ -203,14 +210,14 @@ async fn auth_and_version_headers() {
         let resp = post_with(&server, "/v1/messages", &hi(), headers).await;
         assert_eq!(resp.status(), 401, "{headers:?}");
         assert_eq!(
-            json(resp).await,
+            body_json(resp).await,
             json!({"type": "error", "error": {"type": "authentication_error",
                                               "message": "invalid x-api-key"}})
         );
     }
     let resp = post_with(&server, "/v1/messages", &hi(), &[("x-api-key", "k")]).await;
     assert_eq!(resp.status(), 400);
-    let v = json(resp).await;
+    let v = body_json(resp).await;
     assert_eq!(v["error"]["type"], "invalid_request_error");
     assert!(
         v["error"]["message"]
@@ -238,7 +245,7 @@ async fn status_faults_use_anthropic_error_bodies() {
         let spec = format!("status={status}");
         let resp = anthropic(&server, &hi(), &[("x-mock-fault", &spec)]).await;
         assert_eq!(resp.status().as_u16(), status);
-        let v = json(resp).await;
+        let v = body_json(resp).await;
         assert_eq!(v["type"], "error");
         assert_eq!(v["error"]["type"], kind, "status {status}");
         assert!(v["error"]["message"].is_string());
@@ -250,17 +257,11 @@ async fn status_faults_use_anthropic_error_bodies() {
     assert_eq!(resp.status(), 429);
     assert_eq!(resp.headers()["retry-after"], "3");
     assert_eq!(resp.headers()["x-should-retry"], "true");
-    assert_eq!(json(resp).await["error"]["type"], "rate_limit_error");
+    assert_eq!(body_json(resp).await["error"]["type"], "rate_limit_error");
     // times=1: second identical request succeeds.
     let once = [("x-mock-fault", "status=529,times=1")];
     assert_eq!(anthropic(&server, &hi(), &once).await.status(), 529);
     assert_eq!(anthropic(&server, &hi(), &once).await.status(), 200);
-}
-
-fn streaming(text: &str) -> Value {
-    let mut b = base(json!([{"role": "user", "content": text}]));
-    b["stream"] = json!(true);
-    b
 }
 
 #[tokio::test]
@@ -268,10 +269,10 @@ async fn stream_faults() {
     let server = MockServer::start().await.unwrap();
     let text = "one two three four five six";
     // truncate_after: clean end without message_stop.
-    let s = read(
+    let s = read_events(
         anthropic(
             &server,
-            &streaming(text),
+            &streaming(says(text)),
             &[("x-mock-fault", "truncate_after=3")],
         )
         .await,
@@ -288,13 +289,13 @@ async fn stream_faults() {
             "content_block_delta"
         ]
     );
-    assert!(server.wait_for_streams(1, named_sse::LIMIT).await);
+    assert!(server.wait_for_streams(1, support::LIMIT).await);
     assert!(!server.streams()[0].completed);
     // truncate beyond the body: everything but message_stop.
-    let s = read(
+    let s = read_events(
         anthropic(
             &server,
-            &streaming(text),
+            &streaming(says(text)),
             &[("x-mock-fault", "truncate_after=99")],
         )
         .await,
@@ -302,8 +303,15 @@ async fn stream_faults() {
     .await;
     assert_eq!(s.names().last(), Some(&"message_delta"));
     // mid_error: an error event after the first content event, then close.
-    let s =
-        read(anthropic(&server, &streaming(text), &[("x-mock-fault", "mid_error")]).await).await;
+    let s = read_events(
+        anthropic(
+            &server,
+            &streaming(says(text)),
+            &[("x-mock-fault", "mid_error")],
+        )
+        .await,
+    )
+    .await;
     assert!(!s.error);
     assert_eq!(
         s.names(),
@@ -314,10 +322,10 @@ async fn stream_faults() {
         json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
     );
     // cut_after: transport error after some events.
-    let s = read(
+    let s = read_events(
         anthropic(
             &server,
-            &streaming(text),
+            &streaming(says(text)),
             &[("x-mock-fault", "cut_after=2")],
         )
         .await,
@@ -326,10 +334,10 @@ async fn stream_faults() {
     assert!(s.error);
     assert!(!s.names().contains(&"message_stop"));
     // invalid_json: one event whose data is not JSON; the stream still completes.
-    let s = read(
+    let s = read_events(
         anthropic(
             &server,
-            &streaming(text),
+            &streaming(says(text)),
             &[("x-mock-fault", "invalid_json")],
         )
         .await,
@@ -338,10 +346,10 @@ async fn stream_faults() {
     assert!(s.events.iter().any(|e| e.json().is_null()));
     assert_eq!(s.names().last(), Some(&"message_stop"));
     // stall_after with a short stall: the stream ends after the stall, unterminated.
-    let s = read_within(
+    let s = read_events_within(
         anthropic(
             &server,
-            &streaming(text),
+            &streaming(says(text)),
             &[("x-mock-fault", "stall_after=1,stall_ms=50")],
         )
         .await,
@@ -354,14 +362,14 @@ async fn stream_faults() {
     let raw = resp.text().await.unwrap();
     assert!(serde_json::from_str::<Value>(&raw).is_err());
     let resp = anthropic(&server, &hi(), &[("x-mock-fault", "mid_error")]).await;
-    assert_eq!(json(resp).await["error"]["type"], "overloaded_error");
+    assert_eq!(body_json(resp).await["error"]["type"], "overloaded_error");
 }
 
 #[tokio::test]
 async fn models_pagination_and_dispatch() {
     let server = MockServer::start().await.unwrap();
     let h = [("x-api-key", "k"), ("anthropic-version", "2023-06-01")];
-    let all = json(get_with(&server, "/v1/models", &h).await).await;
+    let all = body_json(get_with(&server, "/v1/models", &h).await).await;
     assert_eq!(all["data"].as_array().unwrap().len(), 3);
     assert_eq!(all["has_more"], false);
     assert_eq!(
@@ -369,22 +377,23 @@ async fn models_pagination_and_dispatch() {
         json!({"type": "model", "id": "claude-3-5-haiku-latest",
                "display_name": "Claude Haiku 3.5", "created_at": "2024-10-22T00:00:00Z"})
     );
-    let page = json(get_with(&server, "/v1/models?limit=2", &h).await).await;
+    let page = body_json(get_with(&server, "/v1/models?limit=2", &h).await).await;
     assert_eq!(page["data"].as_array().unwrap().len(), 2);
     assert_eq!(page["has_more"], true);
     assert_eq!(page["first_id"], all["data"][0]["id"]);
     assert_eq!(page["last_id"], all["data"][1]["id"]);
     let last = page["last_id"].as_str().unwrap();
     let rest =
-        json(get_with(&server, &format!("/v1/models?limit=2&after_id={last}"), &h).await).await;
+        body_json(get_with(&server, &format!("/v1/models?limit=2&after_id={last}"), &h).await)
+            .await;
     assert_eq!(rest["data"].as_array().unwrap().len(), 1);
     assert_eq!(rest["has_more"], false);
     assert_eq!(rest["first_id"], all["data"][2]["id"]);
-    let one = json(get_with(&server, "/v1/models/claude-3-5-haiku-latest", &h).await).await;
+    let one = body_json(get_with(&server, "/v1/models/claude-3-5-haiku-latest", &h).await).await;
     assert_eq!(one["display_name"], "Claude Haiku 3.5");
     let resp = get_with(&server, "/v1/models/nope", &h).await;
     assert_eq!(resp.status(), 404);
-    assert_eq!(json(resp).await["error"]["type"], "not_found_error");
+    assert_eq!(body_json(resp).await["error"]["type"], "not_found_error");
     let resp = get_with(&server, "/v1/models?limit=0", &h).await;
     assert_eq!(resp.status(), 400);
     let resp = get_with(
@@ -394,10 +403,13 @@ async fn models_pagination_and_dispatch() {
     )
     .await;
     assert_eq!(resp.status(), 401);
-    assert_eq!(json(resp).await["error"]["type"], "authentication_error");
+    assert_eq!(
+        body_json(resp).await["error"]["type"],
+        "authentication_error"
+    );
     // Without anthropic-version the OpenAI list answers.
     let openai =
-        json(get_with(&server, "/v1/models", &[("authorization", "Bearer k")]).await).await;
+        body_json(get_with(&server, "/v1/models", &[("authorization", "Bearer k")]).await).await;
     assert_eq!(openai["object"], "list");
 }
 
@@ -406,7 +418,7 @@ async fn requests_and_streams_are_recorded() {
     let server = MockServer::start().await.unwrap();
     let body = base(json!([{"role": "user", "content": "record me"}]));
     anthropic(&server, &body, &[]).await;
-    let s = read(anthropic(&server, &streaming("x"), &[]).await).await;
+    let s = read_events(anthropic(&server, &streaming(says("x")), &[]).await).await;
     assert_eq!(s.names().last(), Some(&"message_stop"));
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
@@ -415,7 +427,7 @@ async fn requests_and_streams_are_recorded() {
     assert_eq!(reqs[0].header("anthropic-version"), Some("2023-06-01"));
     assert_eq!(reqs[0].header("x-api-key"), Some("sk-ant-test"));
     assert_eq!(reqs[0].body, body);
-    assert!(server.wait_for_streams(1, named_sse::LIMIT).await);
+    assert!(server.wait_for_streams(1, support::LIMIT).await);
     let rec = &server.streams()[0];
     assert_eq!(rec.path, "/v1/messages");
     assert!(rec.completed);

@@ -1,13 +1,11 @@
 //! Integration tests: deterministic chat replies (non-stream, stream, tools, formats, usage).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+mod support;
 
-use common::{body_json, chat, read_sse, user};
 use crux_mock::MockServer;
 use serde_json::{Value, json};
-
-const TRICKY: &str = "  leading,\ttabs\n\nblank line  and trailing  \n";
+use support::{TRICKY, body_json, chat, read_sse, user};
 
 fn weather_tool() -> Value {
     json!([{"type": "function", "function": {"name": "get_weather", "description": "Weather",
@@ -57,7 +55,7 @@ async fn content_parts_are_joined_and_root_path_works() {
         {"role": "user", "content": [{"type": "text", "text": "a"},
             {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}},
             {"type": "text", "text": " b "}]}]});
-    let resp = common::post(&server, "/chat/completions", &body, &[]).await;
+    let resp = support::post(&server, "/chat/completions", &body, &[]).await;
     let v = body_json(resp).await;
     assert_eq!(v["choices"][0]["message"]["content"], "Mock reply: a\n b ");
 }
@@ -89,7 +87,7 @@ async fn stream_chunks_concatenate_and_end_with_done() {
     let last = chunks.last().unwrap();
     assert_eq!(last["choices"][0]["delta"], json!({}));
     assert_eq!(last["choices"][0]["finish_reason"], "stop");
-    assert!(server.wait_for_streams(1, common::LIMIT).await);
+    assert!(server.wait_for_streams(1, support::LIMIT).await);
     let rec = &server.streams()[0];
     assert!(rec.completed && !rec.client_disconnected);
     assert_eq!(rec.chunks_sent, chunks.len() + 1);

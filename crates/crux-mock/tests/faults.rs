@@ -1,19 +1,13 @@
 //! Integration tests: scripted faults from the `x-mock-fault` header and prompt directives.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use common::{body_json, chat, read_sse, read_sse_within, user};
 use crux_mock::MockServer;
 use serde_json::{Value, json};
-
-fn streaming(text: &str) -> Value {
-    let mut body = user(text);
-    body["stream"] = json!(true);
-    body
-}
+use support::{body_json, chat, read_sse, read_sse_within, streaming, user};
 
 #[tokio::test]
 async fn status_faults_use_openai_error_bodies_and_retry_headers() {
@@ -91,7 +85,7 @@ async fn stall_keeps_connection_open_then_ends_without_done() {
     let server = MockServer::start().await.unwrap();
     let mut resp = chat(
         &server,
-        &streaming("one two three"),
+        &streaming(user("one two three")),
         &[("x-mock-fault", "stall_after=1,stall_ms=1500")],
     )
     .await;
@@ -107,7 +101,7 @@ async fn stall_keeps_connection_open_then_ends_without_done() {
     assert!(start.elapsed() >= Duration::from_millis(1400));
     assert!(sse.data.is_empty() && !sse.error);
     assert!(!String::from_utf8_lossy(&raw).contains("[DONE]"));
-    assert!(server.wait_for_streams(1, common::LIMIT).await);
+    assert!(server.wait_for_streams(1, support::LIMIT).await);
     let rec = &server.streams()[0];
     assert_eq!(rec.chunks_sent, 2);
     assert!(!rec.completed && !rec.client_disconnected);
@@ -135,7 +129,7 @@ async fn cut_gives_client_a_transport_error() {
     let server = MockServer::start().await.unwrap();
     let resp = chat(
         &server,
-        &streaming("one two three four"),
+        &streaming(user("one two three four")),
         &[("x-mock-fault", "cut_after=2")],
     )
     .await;
@@ -144,7 +138,7 @@ async fn cut_gives_client_a_transport_error() {
     assert!(sse.error, "cut must surface as a read error");
     assert!(!sse.done());
     assert_eq!(sse.text(), "Mock reply: ");
-    assert!(server.wait_for_streams(1, common::LIMIT).await);
+    assert!(server.wait_for_streams(1, support::LIMIT).await);
     let rec = &server.streams()[0];
     assert_eq!(rec.chunks_sent, 3);
     assert!(!rec.completed && !rec.client_disconnected);
@@ -159,7 +153,7 @@ async fn truncate_ends_cleanly_without_done() {
     let server = MockServer::start().await.unwrap();
     let resp = chat(
         &server,
-        &streaming("one two three four"),
+        &streaming(user("one two three four")),
         &[("x-mock-fault", "truncate_after=3")],
     )
     .await;
@@ -167,7 +161,7 @@ async fn truncate_ends_cleanly_without_done() {
     assert!(!sse.error);
     assert!(!sse.done());
     assert_eq!(sse.text(), "Mock reply: one ");
-    assert!(server.wait_for_streams(1, common::LIMIT).await);
+    assert!(server.wait_for_streams(1, support::LIMIT).await);
     assert!(!server.streams()[0].completed);
 }
 
@@ -177,7 +171,7 @@ async fn invalid_json_stream_and_non_stream() {
     let sse = read_sse(
         chat(
             &server,
-            &streaming("x y"),
+            &streaming(user("x y")),
             &[("x-mock-fault", "invalid_json")],
         )
         .await,
@@ -200,7 +194,7 @@ async fn mid_error_frame_then_close() {
     let sse = read_sse(
         chat(
             &server,
-            &streaming("x y z"),
+            &streaming(user("x y z")),
             &[("x-mock-fault", "mid_error")],
         )
         .await,
@@ -217,8 +211,15 @@ async fn mid_error_frame_then_close() {
 async fn delay_paces_chunks() {
     let server = MockServer::start().await.unwrap();
     let start = Instant::now();
-    let sse =
-        read_sse(chat(&server, &streaming("a b"), &[("x-mock-fault", "delay=40")]).await).await;
+    let sse = read_sse(
+        chat(
+            &server,
+            &streaming(user("a b")),
+            &[("x-mock-fault", "delay=40")],
+        )
+        .await,
+    )
+    .await;
     // role + 4 words + finish + DONE = 7 frames → 6 gaps.
     assert!(start.elapsed() >= Duration::from_millis(240));
     assert!(sse.done());
@@ -232,7 +233,7 @@ async fn prompt_directive_is_removed_and_applied() {
     assert_eq!(resp.status(), 429);
     assert_eq!(resp.headers()["retry-after"], "3");
 
-    let body = streaming("[[mock truncate_after=2, times=1]]hi there");
+    let body = streaming(user("[[mock truncate_after=2, times=1]]hi there"));
     let sse = read_sse(chat(&server, &body, &[]).await).await;
     assert!(!sse.done());
     assert_eq!(sse.text(), "Mock reply: ");
@@ -255,7 +256,7 @@ async fn unknown_fault_key_is_a_400_naming_it() {
 #[tokio::test]
 async fn header_faults_apply_to_models_and_embeddings() {
     let server = MockServer::start().await.unwrap();
-    let resp = common::client()
+    let resp = support::client()
         .get(format!("{}/v1/models", server.url()))
         .header("authorization", "Bearer k")
         .header("x-mock-fault", "status=500")
@@ -264,7 +265,7 @@ async fn header_faults_apply_to_models_and_embeddings() {
         .unwrap();
     assert_eq!(resp.status(), 500);
     let body = json!({"model": "text-embedding-3-small", "input": "x"});
-    let resp = common::post(
+    let resp = support::post(
         &server,
         "/v1/embeddings",
         &body,

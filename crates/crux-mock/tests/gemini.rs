@@ -2,13 +2,13 @@
 //! with thought signatures, JSON output, models pagination, embeddings, auth and recording).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod raw_wire;
+mod support;
 
 use std::time::Duration;
 
 use crux_mock::MockServer;
-use raw_wire::{TRICKY, body_json, gemini, gemini_text, gemini_user, get_raw, post_raw, read_raw};
 use serde_json::{Value, json};
+use support::{TRICKY, body_json, gemini, gemini_text, gemini_user, get_with, post_with, read_raw};
 
 fn weather_tools() -> Value {
     json!([{"functionDeclarations": [{"name": "get_weather", "description": "Weather",
@@ -292,7 +292,7 @@ async fn models_are_paginated() {
             None => "/v1beta/models?pageSize=2".to_owned(),
             Some(t) => format!("/v1beta/models?pageSize=2&pageToken={t}"),
         };
-        let v = body_json(get_raw(&server, &path, &key).await).await;
+        let v = body_json(get_with(&server, &path, &key).await).await;
         let models = v["models"].as_array().unwrap();
         assert!(models.len() <= 2);
         for m in models {
@@ -310,13 +310,13 @@ async fn models_are_paginated() {
     assert!(names.len() >= 3);
     assert!(names.iter().all(|n| n.starts_with("models/")));
     assert!(names.contains(&"models/gemini-2.0-flash".to_owned()));
-    let all = body_json(get_raw(&server, "/v1beta/models", &key).await).await;
+    let all = body_json(get_with(&server, "/v1beta/models", &key).await).await;
     assert_eq!(all["models"].as_array().unwrap().len(), names.len());
     assert!(all.get("nextPageToken").is_none());
-    let m = body_json(get_raw(&server, "/v1beta/models/gemini-2.0-flash", &key).await).await;
+    let m = body_json(get_with(&server, "/v1beta/models/gemini-2.0-flash", &key).await).await;
     assert_eq!(m["name"], "models/gemini-2.0-flash");
     assert_eq!(m["inputTokenLimit"], 1_048_576);
-    let gone = get_raw(&server, "/v1beta/models/missing-model", &key).await;
+    let gone = get_with(&server, "/v1beta/models/missing-model", &key).await;
     assert_eq!(gone.status(), 404);
     assert_eq!(body_json(gone).await["error"]["status"], "NOT_FOUND");
 }
@@ -363,7 +363,7 @@ async fn embeddings_are_deterministic() {
 async fn auth_errors_have_gemini_shapes() {
     let server = MockServer::start().await.unwrap();
     let path = "/v1beta/models/gemini-2.0-flash:generateContent";
-    let resp = post_raw(&server, path, &gemini_user("hi"), &[]).await;
+    let resp = post_with(&server, path, &gemini_user("hi"), &[]).await;
     assert_eq!(resp.status(), 403);
     let e = body_json(resp).await;
     assert_eq!(e["error"]["code"], 403);
@@ -374,7 +374,7 @@ async fn auth_errors_have_gemini_shapes() {
             .unwrap()
             .contains("unregistered callers")
     );
-    let resp = post_raw(
+    let resp = post_with(
         &server,
         path,
         &gemini_user("hi"),
@@ -391,7 +391,7 @@ async fn auth_errors_have_gemini_shapes() {
     assert_eq!(e["error"]["details"][0]["reason"], "API_KEY_INVALID");
     assert_eq!(e["error"]["details"][0]["domain"], "googleapis.com");
     // The query form works like upstream (and is recorded, see below).
-    let resp = post_raw(&server, &format!("{path}?key=qk"), &gemini_user("hi"), &[]).await;
+    let resp = post_with(&server, &format!("{path}?key=qk"), &gemini_user("hi"), &[]).await;
     assert_eq!(resp.status(), 200);
 }
 
@@ -407,7 +407,7 @@ async fn requests_are_recorded_with_the_key_in_the_header() {
     )
     .await;
     gemini(&server, "gemini-2.0-flash:generateContent", &body, &[]).await;
-    post_raw(
+    post_with(
         &server,
         "/v1beta/models/gemini-2.0-flash:generateContent?key=leaky",
         &body,

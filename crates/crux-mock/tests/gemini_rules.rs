@@ -2,13 +2,13 @@
 //! function turns) and scripted faults rendered in Gemini's error and stream shapes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod raw_wire;
+mod support;
 
 use std::time::{Duration, Instant};
 
 use crux_mock::MockServer;
-use raw_wire::{body_json, gemini, gemini_text, gemini_user, read_raw};
 use serde_json::{Value, json};
+use support::{assert_mentions, body_json, gemini, gemini_text, gemini_user, read_raw};
 
 const GENERATE: &str = "gemini-2.0-flash:generateContent";
 const STREAM: &str = "gemini-2.0-flash:streamGenerateContent?alt=sse";
@@ -21,7 +21,7 @@ async fn rejects(server: &MockServer, body: &Value, needle: &str) {
     assert_eq!(e["error"]["code"], 400);
     assert_eq!(e["error"]["status"], "INVALID_ARGUMENT");
     let msg = e["error"]["message"].as_str().unwrap();
-    assert!(msg.contains(needle), "{msg:?} lacks {needle:?}");
+    assert_mentions(msg, needle);
 }
 
 #[tokio::test]

@@ -2,13 +2,15 @@
 //! calls with object arguments, JSON output, validation, faults, tags/show/version/embed).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod raw_wire;
+mod support;
 
 use std::time::Duration;
 
 use crux_mock::MockServer;
-use raw_wire::{TRICKY, body_json, get_raw, ollama, ollama_user, post_raw, read_raw};
 use serde_json::{Value, json};
+use support::{
+    TRICKY, assert_mentions, body_json, get_with, ollama, ollama_user, post_with, read_raw,
+};
 
 fn tools() -> Value {
     json!([{"type": "function", "function": {"name": "get_weather", "description": "Weather",
@@ -147,7 +149,7 @@ async fn rejects(server: &MockServer, body: &Value, status: u16, needle: &str) {
     assert_eq!(resp.status().as_u16(), status, "{body}");
     let e = body_json(resp).await;
     let msg = e["error"].as_str().unwrap();
-    assert!(msg.contains(needle), "{msg:?} lacks {needle:?}");
+    assert_mentions(msg, needle);
 }
 
 #[tokio::test]
@@ -258,7 +260,7 @@ async fn faults_in_ollama_shapes() {
 #[tokio::test]
 async fn tags_show_version_and_embed() {
     let server = MockServer::start().await.unwrap();
-    let v = body_json(get_raw(&server, "/api/tags", &[]).await).await;
+    let v = body_json(get_with(&server, "/api/tags", &[]).await).await;
     let models = v["models"].as_array().unwrap();
     assert!(models.len() >= 2);
     let first = &models[0];
@@ -268,17 +270,17 @@ async fn tags_show_version_and_embed() {
     assert_eq!(first["details"]["parameter_size"], "3.2B");
     assert_eq!(first["details"]["quantization_level"], "Q4_K_M");
     assert!(first["size"].as_u64().unwrap() > 0 && first["digest"].is_string());
-    let v = body_json(get_raw(&server, "/api/version", &[]).await).await;
+    let v = body_json(get_with(&server, "/api/version", &[]).await).await;
     assert_eq!(v, json!({"version": "0.6.0"}));
     let v =
-        body_json(post_raw(&server, "/api/show", &json!({"model": "llama3.2"}), &[]).await).await;
+        body_json(post_with(&server, "/api/show", &json!({"model": "llama3.2"}), &[]).await).await;
     assert_eq!(v["model_info"]["general.architecture"], "llama");
     assert_eq!(v["model_info"]["llama.context_length"], 131_072);
     assert_eq!(v["capabilities"], json!(["completion", "tools"]));
-    let resp = post_raw(&server, "/api/show", &json!({"model": "missing-x"}), &[]).await;
+    let resp = post_with(&server, "/api/show", &json!({"model": "missing-x"}), &[]).await;
     assert_eq!(resp.status(), 404);
     let embed = json!({"model": "nomic-embed-text", "input": ["hi", "yo"], "dimensions": 12});
-    let v = body_json(post_raw(&server, "/api/embed", &embed, &[]).await).await;
+    let v = body_json(post_with(&server, "/api/embed", &embed, &[]).await).await;
     assert_eq!(v["model"], "nomic-embed-text");
     let embs = v["embeddings"].as_array().unwrap();
     assert_eq!(embs.len(), 2);
@@ -286,9 +288,9 @@ async fn tags_show_version_and_embed() {
     assert_ne!(embs[0], embs[1]);
     assert_eq!(v["prompt_eval_count"], 2);
     let single = json!({"model": "nomic-embed-text", "input": "hi", "dimensions": 12});
-    let v2 = body_json(post_raw(&server, "/api/embed", &single, &[]).await).await;
+    let v2 = body_json(post_with(&server, "/api/embed", &single, &[]).await).await;
     assert_eq!(v2["embeddings"][0], embs[0]);
-    let resp = post_raw(&server, "/api/embed", &json!({"input": "x"}), &[]).await;
+    let resp = post_with(&server, "/api/embed", &json!({"input": "x"}), &[]).await;
     assert_eq!(resp.status(), 400);
 }
 
@@ -299,7 +301,7 @@ async fn requests_are_recorded() {
     body["keep_alive"] = json!("5m");
     body["think"] = json!(false);
     ollama(&server, &body, &[]).await;
-    get_raw(&server, "/api/tags", &[]).await;
+    get_with(&server, "/api/tags", &[]).await;
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
     assert_eq!(

@@ -2,20 +2,20 @@
 //! detection, models, embeddings and `serve`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
-use common::{body_json, chat, user};
 use crux_mock::MockServer;
 use serde_json::{Value, json};
+use support::{body_json, chat, user};
 
 #[tokio::test]
 async fn requests_are_recorded_with_headers_and_body() {
     let server = MockServer::start().await.unwrap();
     let body = user("record me");
     chat(&server, &body, &[("x-custom", "Value-1")]).await;
-    let resp = common::client()
+    let resp = support::client()
         .post(format!("{}/chat/completions?api-version=1", server.url()))
         .header("authorization", "Bearer k")
         .body("plain text")
@@ -23,14 +23,14 @@ async fn requests_are_recorded_with_headers_and_body() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 400);
-    common::client()
+    support::client()
         .get(format!("{}/v1/models", server.url()))
         .header("authorization", "Bearer k")
         .send()
         .await
         .unwrap();
     // Control routes are not recorded.
-    let listed = common::client()
+    let listed = support::client()
         .get(format!("{}/_mock/requests", server.url()))
         .send()
         .await
@@ -54,7 +54,7 @@ async fn requests_are_recorded_with_headers_and_body() {
     assert_eq!(listed.as_array().unwrap().len(), 3);
     assert_eq!(listed[0]["body"], body);
 
-    let resp = common::client()
+    let resp = support::client()
         .delete(format!("{}/_mock/requests", server.url()))
         .send()
         .await
@@ -78,7 +78,7 @@ async fn client_drop_mid_stream_is_recorded_as_disconnect() {
     assert!(!rec.completed);
     assert!(rec.chunks_sent < 12);
 
-    let listed = common::client()
+    let listed = support::client()
         .get(format!("{}/_mock/streams", server.url()))
         .send()
         .await
@@ -96,7 +96,7 @@ async fn client_drop_mid_stream_is_recorded_as_disconnect() {
 async fn models_list() {
     let server = MockServer::start().await.unwrap();
     for path in ["/v1/models", "/models"] {
-        let resp = common::client()
+        let resp = support::client()
             .get(format!("{}{path}", server.url()))
             .header("authorization", "Bearer k")
             .send()
@@ -119,7 +119,7 @@ async fn models_list() {
                 .all(|m| m["object"] == "model")
         );
     }
-    let resp = common::client()
+    let resp = support::client()
         .get(format!("{}/v1/models/gpt-4o", server.url()))
         .header("authorization", "Bearer k")
         .send()
@@ -151,7 +151,7 @@ fn decode_f32s(b64: &str) -> Vec<f32> {
 async fn embeddings_float_and_base64() {
     let server = MockServer::start().await.unwrap();
     let body = json!({"model": "text-embedding-3-small", "input": ["hello world", "bye"]});
-    let v = body_json(common::post(&server, "/v1/embeddings", &body, &[]).await).await;
+    let v = body_json(support::post(&server, "/v1/embeddings", &body, &[]).await).await;
     assert_eq!(v["object"], "list");
     assert_eq!(v["model"], "text-embedding-3-small");
     assert_eq!(v["usage"], json!({"prompt_tokens": 3, "total_tokens": 3}));
@@ -170,17 +170,17 @@ async fn embeddings_float_and_base64() {
     // Deterministic across requests, and base64 decodes to the same values.
     let body = json!({"model": "text-embedding-3-small", "input": "hello world",
                       "encoding_format": "base64"});
-    let v = body_json(common::post(&server, "/embeddings", &body, &[]).await).await;
+    let v = body_json(support::post(&server, "/embeddings", &body, &[]).await).await;
     let decoded = decode_f32s(v["data"][0]["embedding"].as_str().unwrap());
     assert_eq!(decoded, floats);
 
     let body = json!({"model": "m", "input": "x", "dimensions": 3});
-    let v = body_json(common::post(&server, "/v1/embeddings", &body, &[]).await).await;
+    let v = body_json(support::post(&server, "/v1/embeddings", &body, &[]).await).await;
     assert_eq!(v["data"][0]["embedding"].as_array().unwrap().len(), 3);
 
     let body = json!({"model": "m", "input": []});
     assert_eq!(
-        common::post(&server, "/v1/embeddings", &body, &[])
+        support::post(&server, "/v1/embeddings", &body, &[])
             .await
             .status(),
         400
@@ -195,7 +195,7 @@ async fn serve_runs_until_shutdown() {
     let task = tokio::spawn(crux_mock::serve(listener, async move {
         let _ = rx.await;
     }));
-    let resp = common::client()
+    let resp = support::client()
         .post(format!("http://{addr}/v1/chat/completions"))
         .header("authorization", "Bearer k")
         .body(user("via serve").to_string())

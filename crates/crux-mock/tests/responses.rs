@@ -2,13 +2,11 @@
 //! reasoning items, structured output, incomplete responses).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod named_sse;
+mod support;
 
 use crux_mock::MockServer;
-use named_sse::{json, read, responses};
 use serde_json::{Value, json};
-
-const TRICKY: &str = "  leading,\ttabs\n\nblank line  and trailing  \n";
+use support::{TRICKY, body_json, read_events, responses};
 
 fn input(text: &str) -> Value {
     json!({"model": "gpt-4.1", "input": text})
@@ -35,7 +33,7 @@ async fn non_stream_reply_echoes_text_verbatim() {
     let server = MockServer::start().await.unwrap();
     let resp = responses(&server, &input(TRICKY), &[]).await;
     assert_eq!(resp.status(), 200);
-    let v = json(resp).await;
+    let v = body_json(resp).await;
     assert!(v["id"].as_str().unwrap().starts_with("resp_mock_"));
     assert_eq!(v["object"], "response");
     assert!(v["created_at"].as_u64().unwrap() > 0);
@@ -74,7 +72,7 @@ async fn input_items_instructions_and_root_path() {
                 {"type": "input_text", "text": "a"},
                 {"type": "input_image", "image_url": "https://example.com/a.png"},
                 {"type": "input_text", "text": "b"}]}]});
-    let resp = named_sse::post_with(
+    let resp = support::post_with(
         &server,
         "/responses",
         &body,
@@ -82,7 +80,7 @@ async fn input_items_instructions_and_root_path() {
     )
     .await;
     assert_eq!(resp.status(), 200);
-    let v = json(resp).await;
+    let v = body_json(resp).await;
     assert_eq!(output_text(&v), "Mock reply: a\nb");
     assert_eq!(v["instructions"], "be terse");
     assert_eq!(v["store"], false);
@@ -95,7 +93,7 @@ async fn stream_event_sequence() {
     body["stream"] = json!(true);
     let resp = responses(&server, &body, &[]).await;
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
-    let s = read(resp).await;
+    let s = read_events(resp).await;
     assert!(!s.error);
     assert!(!s.raw.contains("[DONE]"));
     let mut expected = vec![
@@ -138,7 +136,7 @@ async fn stream_event_sequence() {
     assert_eq!(done["status"], "completed");
     assert_eq!(output_text(done), text);
     assert_eq!(done["usage"]["total_tokens"], 15);
-    assert!(server.wait_for_streams(1, named_sse::LIMIT).await);
+    assert!(server.wait_for_streams(1, support::LIMIT).await);
     let rec = &server.streams()[0];
     assert!(rec.completed);
     assert_eq!(rec.path, "/v1/responses");
@@ -150,7 +148,7 @@ async fn function_call_and_output_round_trip() {
     let server = MockServer::start().await.unwrap();
     let mut body = input("call get_weather for Paris");
     body["tools"] = weather_tool();
-    let v = json(responses(&server, &body, &[]).await).await;
+    let v = body_json(responses(&server, &body, &[]).await).await;
     assert_eq!(v["status"], "completed");
     let call = v["output"][0].clone();
     assert_eq!(call["type"], "function_call");
@@ -163,7 +161,7 @@ async fn function_call_and_output_round_trip() {
     assert_eq!(args, json!({"city": "mock"}));
 
     body["stream"] = json!(true);
-    let s = read(responses(&server, &body, &[]).await).await;
+    let s = read_events(responses(&server, &body, &[]).await).await;
     assert_eq!(
         s.names()[..3],
         [
@@ -201,7 +199,7 @@ async fn function_call_and_output_round_trip() {
         {"type": "function_call", "call_id": call_id, "name": "get_weather",
          "arguments": call["arguments"]},
         {"type": "function_call_output", "call_id": call_id, "output": "{\"temp_c\":15}"}]});
-    let v = json(responses(&server, &next, &[]).await).await;
+    let v = body_json(responses(&server, &next, &[]).await).await;
     assert_eq!(output_text(&v), "Tool result received: {\"temp_c\":15}");
 }
 
@@ -210,7 +208,7 @@ async fn reasoning_items_and_tokens() {
     let server = MockServer::start().await.unwrap();
     let mut body = json!({"model": "o4-mini", "input": "think hard",
         "reasoning": {"effort": "low"}, "include": ["reasoning.encrypted_content"]});
-    let v = json(responses(&server, &body, &[]).await).await;
+    let v = body_json(responses(&server, &body, &[]).await).await;
     let rs = v["output"][0].clone();
     assert_eq!(rs["type"], "reasoning");
     assert!(rs["id"].as_str().unwrap().starts_with("rs_"));
@@ -230,7 +228,7 @@ async fn reasoning_items_and_tokens() {
     assert_eq!(responses(&server, &next, &[]).await.status(), 200);
 
     body["stream"] = json!(true);
-    let s = read(responses(&server, &body, &[]).await).await;
+    let s = read_events(responses(&server, &body, &[]).await).await;
     let added = s.named("response.output_item.added");
     assert_eq!(added[0]["item"]["type"], "reasoning");
     assert_eq!(added[0]["output_index"], 0);
@@ -251,11 +249,11 @@ async fn structured_output_formats() {
     body["text"] = json!({"format": {"type": "json_schema", "name": "person", "strict": true,
         "schema": {"type": "object", "properties": {"name": {"type": "string"},
                    "age": {"type": "integer"}}, "required": ["name", "age"]}}});
-    let v = json(responses(&server, &body, &[]).await).await;
+    let v = body_json(responses(&server, &body, &[]).await).await;
     let parsed: Value = serde_json::from_str(&output_text(&v)).unwrap();
     assert_eq!(parsed, json!({"name": "mock", "age": 42}));
     body["text"] = json!({"format": {"type": "json_object"}});
-    let v = json(responses(&server, &body, &[]).await).await;
+    let v = body_json(responses(&server, &body, &[]).await).await;
     let parsed: Value = serde_json::from_str(&output_text(&v)).unwrap();
     assert_eq!(parsed, json!({"reply": "extract"}));
 }
@@ -265,7 +263,7 @@ async fn max_output_tokens_gives_incomplete() {
     let server = MockServer::start().await.unwrap();
     let mut body = input("one two three four");
     body["max_output_tokens"] = json!(3);
-    let v = json(responses(&server, &body, &[]).await).await;
+    let v = body_json(responses(&server, &body, &[]).await).await;
     assert_eq!(v["status"], "incomplete");
     assert_eq!(
         v["incomplete_details"],
@@ -274,7 +272,7 @@ async fn max_output_tokens_gives_incomplete() {
     assert_eq!(output_text(&v), "Mock reply: one");
     assert_eq!(v["output"][0]["status"], "incomplete");
     body["stream"] = json!(true);
-    let s = read(responses(&server, &body, &[]).await).await;
+    let s = read_events(responses(&server, &body, &[]).await).await;
     assert_eq!(s.names().last(), Some(&"response.incomplete"));
     let last = &s.named("response.incomplete")[0]["response"];
     assert_eq!(last["status"], "incomplete");

@@ -1,11 +1,11 @@
 //! Integration tests: OpenAI Responses request validation, auth, scripted faults and recording.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod named_sse;
+mod support;
 
 use crux_mock::MockServer;
-use named_sse::{json, post_with, read, responses};
 use serde_json::{Value, json};
+use support::{assert_mentions, body_json, post_with, read_events, responses, streaming};
 
 fn input(model: &str, text: &str) -> Value {
     json!({"model": model, "input": text})
@@ -14,10 +14,10 @@ fn input(model: &str, text: &str) -> Value {
 async fn expect_400(server: &MockServer, body: Value, needle: &str, param: Option<&str>) {
     let resp = responses(server, &body, &[]).await;
     assert_eq!(resp.status(), 400, "body {body}");
-    let v = json(resp).await;
+    let v = body_json(resp).await;
     assert_eq!(v["error"]["type"], "invalid_request_error");
     let msg = v["error"]["message"].as_str().unwrap();
-    assert!(msg.contains(needle), "message {msg:?} lacks {needle:?}");
+    assert_mentions(msg, needle);
     if let Some(p) = param {
         assert_eq!(v["error"]["param"], p);
     }
@@ -108,7 +108,7 @@ async fn bearer_auth() {
     ] {
         let resp = post_with(&server, "/v1/responses", &body, &headers).await;
         assert_eq!(resp.status(), 401);
-        let v = json(resp).await;
+        let v = body_json(resp).await;
         assert_eq!(v["error"]["code"], "invalid_api_key");
     }
 }
@@ -124,14 +124,14 @@ async fn status_faults_use_openai_error_bodies() {
     assert_eq!(resp.status(), 429);
     assert_eq!(resp.headers()["retry-after"], "2");
     assert_eq!(resp.headers()["retry-after-ms"], "1500");
-    let v = json(resp).await;
+    let v = body_json(resp).await;
     assert_eq!(v["error"]["code"], "rate_limit_exceeded");
     assert!(v["error"]["message"].as_str().unwrap().contains("429"));
     for (status, code) in [(500, "server_error"), (503, "server_is_overloaded")] {
         let spec = format!("status={status}");
         let resp = responses(&server, &input("gpt-4.1", "hi"), &[("x-mock-fault", &spec)]).await;
         assert_eq!(resp.status().as_u16(), status);
-        assert_eq!(json(resp).await["error"]["code"], code);
+        assert_eq!(body_json(resp).await["error"]["code"], code);
     }
     // Directive inside an input_text part of the last user message.
     let b = json!({"model": "gpt-4.1", "input": [{"role": "user", "content": [
@@ -139,20 +139,14 @@ async fn status_faults_use_openai_error_bodies() {
     assert_eq!(responses(&server, &b, &[]).await.status(), 404);
 }
 
-fn streaming(text: &str) -> Value {
-    let mut b = input("gpt-4.1", text);
-    b["stream"] = json!(true);
-    b
-}
-
 #[tokio::test]
 async fn stream_faults() {
     let server = MockServer::start().await.unwrap();
     let text = "one two three four five";
-    let s = read(
+    let s = read_events(
         responses(
             &server,
-            &streaming(text),
+            &streaming(input("gpt-4.1", text)),
             &[("x-mock-fault", "truncate_after=4")],
         )
         .await,
@@ -165,21 +159,28 @@ async fn stream_faults() {
             .iter()
             .any(|n| n.starts_with("response.completed"))
     );
-    let s = read(
+    let s = read_events(
         responses(
             &server,
-            &streaming(text),
+            &streaming(input("gpt-4.1", text)),
             &[("x-mock-fault", "truncate_after=99")],
         )
         .await,
     )
     .await;
     assert_eq!(s.names().last(), Some(&"response.output_item.done"));
-    assert!(server.wait_for_streams(2, named_sse::LIMIT).await);
+    assert!(server.wait_for_streams(2, support::LIMIT).await);
     assert!(server.streams().iter().all(|r| !r.completed));
 
-    let s =
-        read(responses(&server, &streaming(text), &[("x-mock-fault", "mid_error")]).await).await;
+    let s = read_events(
+        responses(
+            &server,
+            &streaming(input("gpt-4.1", text)),
+            &[("x-mock-fault", "mid_error")],
+        )
+        .await,
+    )
+    .await;
     assert!(!s.error);
     assert_eq!(
         s.names(),
@@ -198,10 +199,10 @@ async fn stream_faults() {
         json!({"code": "server_error", "message": "mock mid-stream failure"})
     );
 
-    let s = read(
+    let s = read_events(
         responses(
             &server,
-            &streaming(text),
+            &streaming(input("gpt-4.1", text)),
             &[("x-mock-fault", "cut_after=3")],
         )
         .await,
@@ -210,10 +211,10 @@ async fn stream_faults() {
     assert!(s.error);
     assert_eq!(s.names().len(), 2 + 3);
 
-    let s = read(
+    let s = read_events(
         responses(
             &server,
-            &streaming(text),
+            &streaming(input("gpt-4.1", text)),
             &[("x-mock-fault", "invalid_json")],
         )
         .await,
@@ -229,7 +230,7 @@ async fn stream_faults() {
         &[("x-mock-fault", "mid_error")],
     )
     .await;
-    assert_eq!(json(resp).await["status"], "failed");
+    assert_eq!(body_json(resp).await["status"], "failed");
     let resp = responses(
         &server,
         &input("gpt-4.1", "x"),
@@ -244,7 +245,7 @@ async fn stream_faults() {
 async fn cache_read_fault_reports_cached_tokens() {
     let server = MockServer::start().await.unwrap();
     let body = input("gpt-4.1", "a b c d e f g h i [[mock cache_read=4]]");
-    let v = json(responses(&server, &body, &[]).await).await;
+    let v = body_json(responses(&server, &body, &[]).await).await;
     assert_eq!(v["usage"]["input_tokens"], 10);
     assert_eq!(v["usage"]["input_tokens_details"]["cached_tokens"], 4);
 }
@@ -254,13 +255,13 @@ async fn requests_and_streams_are_recorded() {
     let server = MockServer::start().await.unwrap();
     let body = input("gpt-4.1", "record me");
     responses(&server, &body, &[("x-custom", "1")]).await;
-    read(responses(&server, &streaming("s"), &[]).await).await;
+    read_events(responses(&server, &streaming(input("gpt-4.1", "s")), &[]).await).await;
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
     assert_eq!(reqs[0].path, "/v1/responses");
     assert_eq!(reqs[0].header("x-custom"), Some("1"));
     assert_eq!(reqs[0].body, body);
-    assert!(server.wait_for_streams(1, named_sse::LIMIT).await);
+    assert!(server.wait_for_streams(1, support::LIMIT).await);
     let rec = &server.streams()[0];
     assert_eq!(rec.path, "/v1/responses");
     assert!(rec.completed && !rec.client_disconnected);

@@ -1,11 +1,11 @@
 //! Integration tests: the `[[chain]]` marker makes the mock call several tools, one per turn, before answering.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+mod support;
 
-use common::{body_json, chat};
 use crux_mock::MockServer;
 use serde_json::{Value, json};
+use support::{body_json, chat};
 
 fn tools() -> Value {
     let tool = |name: &str| {

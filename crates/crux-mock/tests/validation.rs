@@ -1,11 +1,11 @@
 //! Integration tests: request validation (400) and authentication (401) on the OpenAI wire.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+mod support;
 
-use common::{body_json, chat, user};
 use crux_mock::MockServer;
 use serde_json::{Value, json};
+use support::{assert_mentions, body_json, chat, user};
 
 async fn expect_400(server: &MockServer, body: Value, needle: &str) {
     let resp = chat(server, &body, &[]).await;
@@ -13,7 +13,7 @@ async fn expect_400(server: &MockServer, body: Value, needle: &str) {
     let v = body_json(resp).await;
     assert_eq!(v["error"]["type"], "invalid_request_error");
     let msg = v["error"]["message"].as_str().unwrap();
-    assert!(msg.contains(needle), "message {msg:?} lacks {needle:?}");
+    assert_mentions(msg, needle);
 }
 
 fn call(id: &str, args: Value) -> Value {
@@ -24,7 +24,7 @@ fn call(id: &str, args: Value) -> Value {
 #[tokio::test]
 async fn malformed_requests_are_rejected() {
     let server = MockServer::start().await.unwrap();
-    let resp = common::client()
+    let resp = support::client()
         .post(format!("{}/v1/chat/completions", server.url()))
         .header("authorization", "Bearer k")
         .body("{not json")
@@ -109,7 +109,7 @@ async fn missing_or_bad_key_is_401() {
         Some(("x-api-key", "bad-key")),
     ];
     for header in cases {
-        let mut req = common::client().post(&url).body(body.clone());
+        let mut req = support::client().post(&url).body(body.clone());
         if let Some((k, v)) = header {
             req = req.header(k, v);
         }
@@ -122,7 +122,7 @@ async fn missing_or_bad_key_is_401() {
                              "param": null, "code": "invalid_api_key"}})
         );
     }
-    let resp = common::client()
+    let resp = support::client()
         .post(&url)
         .header("x-api-key", "good")
         .body(body)
@@ -130,7 +130,7 @@ async fn missing_or_bad_key_is_401() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let resp = common::client()
+    let resp = support::client()
         .get(format!("{}/v1/models", server.url()))
         .send()
         .await
@@ -141,7 +141,7 @@ async fn missing_or_bad_key_is_401() {
 #[tokio::test]
 async fn unknown_route_is_openai_404() {
     let server = MockServer::start().await.unwrap();
-    let resp = common::client()
+    let resp = support::client()
         .post(format!("{}/v2/chat", server.url()))
         .header("authorization", "Bearer k")
         .send()

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use crate::errors::{ErrorKind, MockError};
-pub(crate) use crate::http::{json_response, with_headers};
+use crate::http::{json_response, with_headers};
 use crate::reply::{Finish, Reply, ReplyContent, Usage, fragments, word_chunks};
 use crate::stream::Frames;
 

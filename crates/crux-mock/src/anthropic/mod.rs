@@ -2,6 +2,13 @@
 //! model list (`GET /v1/models` when the request carries `anthropic-version`), plus
 //! `x-api-key` / `anthropic-version` header checks.
 
+/// Validation of `messages` and translation into neutral messages.
+mod messages;
+/// Validation of a Messages request and translation into a neutral conversation.
+mod parse;
+/// Replies as `message` JSON and named SSE events; Anthropic error bodies.
+mod render;
+
 use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
@@ -10,8 +17,8 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use crate::anthropic_parse::parse_request;
-use crate::anthropic_render::{self as render, Answer, Meta, Thinking};
+use crate::anthropic::parse::parse_request;
+use crate::anthropic::render::{Answer, Meta, Thinking};
 use crate::errors::MockError;
 use crate::faults::Faults;
 use crate::http::{self, BAD_KEY, Output, header, json_response, with_headers};

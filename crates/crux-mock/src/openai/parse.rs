@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use serde_json::{Map, Value};
 
 use crate::errors::MockError;
-pub(crate) use crate::http::json_object;
+use crate::http::json_object;
 use crate::reply::{Conversation, Message, OutputFormat, Role, ToolChoice, ToolDef};
 
 /// A validated Chat Completions request.

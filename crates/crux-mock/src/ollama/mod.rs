@@ -1,6 +1,11 @@
 //! Ollama native wire: handlers for `POST /api/chat`, `GET /api/tags`, `POST /api/embed`,
 //! `POST /api/show` and `GET /api/version`. No authentication (any `Authorization` is ignored).
 
+/// Validation of `/api/chat` requests and translation into a neutral conversation.
+mod parse;
+/// Replies as `/api/chat` objects and NDJSON lines; error bodies and the model catalogue.
+mod render;
+
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -13,8 +18,8 @@ use crate::clock;
 use crate::embed;
 use crate::errors::MockError;
 use crate::http::{self, Output, json_response, with_headers};
-use crate::ollama_parse::{json_object, model, parse_chat};
-use crate::ollama_render::{self as render, Meta};
+use crate::ollama::parse::{json_object, model, parse_chat};
+use crate::ollama::render::Meta;
 use crate::reply::{self, word_count};
 use crate::state::Shared;
 

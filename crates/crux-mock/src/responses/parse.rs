@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::errors::MockError;
 use crate::http::json_object;
-use crate::openai_parse::model;
+use crate::openai::parse::model;
 use crate::reply::{Conversation, Message, OutputFormat, Role, ToolChoice, ToolDef};
 
 /// Reasoning tokens reported (and charged against `max_output_tokens`) when reasoning is on.

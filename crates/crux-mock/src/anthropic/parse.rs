@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::anthropic_messages::parse_messages;
+use crate::anthropic::messages::parse_messages;
 use crate::errors::MockError;
 use crate::http::json_object;
 use crate::reply::{Conversation, Message, OutputFormat, Role, ToolChoice, ToolDef};

@@ -1,6 +1,11 @@
 //! OpenAI Responses wire: the `POST /v1/responses` handler (OpenAI bearer auth and error
 //! bodies, neutral reply generation, faults and recording shared with the other wires).
 
+/// Validation of a Responses request and translation into a neutral conversation.
+mod parse;
+/// Replies as `response` objects and sequence-numbered `response.*` SSE events.
+mod render;
+
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -11,11 +16,11 @@ use bytes::Bytes;
 use crate::errors::MockError;
 use crate::http::{self, Output, unix_now};
 use crate::openai::check_auth;
-use crate::openai_render::error_response;
+use crate::openai::render::error_response;
 use crate::reply;
-use crate::responses_parse::REASONING_TOKENS;
-use crate::responses_parse::parse_request;
-use crate::responses_render::{self as render, Answer, Meta};
+use crate::responses::parse::REASONING_TOKENS;
+use crate::responses::parse::parse_request;
+use crate::responses::render::{Answer, Meta};
 use crate::state::Shared;
 
 /// `POST /v1/responses`.

@@ -1,6 +1,11 @@
 //! OpenAI Chat Completions wire: HTTP handlers for chat completions, models, embeddings and
 //! unknown routes, plus OpenAI-style authentication.
 
+/// Request validation and translation into a neutral conversation.
+pub(crate) mod parse;
+/// Replies, stream chunks and errors as OpenAI JSON and SSE.
+pub(crate) mod render;
+
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
@@ -12,9 +17,9 @@ use serde_json::{Value, json};
 use crate::embed;
 use crate::errors::MockError;
 use crate::faults::Faults;
-use crate::http::{BAD_KEY, Output, header, json_object, unix_now};
-use crate::openai_parse::{model, parse_chat};
-use crate::openai_render::{self as render, Meta};
+use crate::http::{BAD_KEY, Output, header, json_object, json_response, unix_now, with_headers};
+use crate::openai::parse::{model, parse_chat};
+use crate::openai::render::Meta;
 use crate::reply::{self, word_count};
 use crate::state::Shared;
 
@@ -120,8 +125,8 @@ fn model_json(id: &str) -> Value {
 pub(crate) async fn list_models(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     finish(prelude(&shared, &headers).await.map(|f| {
         let data: Vec<Value> = MODELS.iter().map(|id| model_json(id)).collect();
-        let resp = render::json_response(200, &json!({"object": "list", "data": data}));
-        render::with_headers(resp, &f.response_headers())
+        let resp = json_response(200, &json!({"object": "list", "data": data}));
+        with_headers(resp, &f.response_headers())
     }))
 }
 
@@ -131,12 +136,11 @@ pub(crate) async fn get_model(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    finish(prelude(&shared, &headers).await.map(|f| {
-        render::with_headers(
-            render::json_response(200, &model_json(&id)),
-            &f.response_headers(),
-        )
-    }))
+    finish(
+        prelude(&shared, &headers)
+            .await
+            .map(|f| with_headers(json_response(200, &model_json(&id)), &f.response_headers())),
+    )
 }
 
 /// `POST /v1/embeddings`.
@@ -244,8 +248,8 @@ async fn embed_request(
         "object": "list", "model": model, "data": data,
         "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
     });
-    Ok(render::with_headers(
-        render::json_response(200, &body),
+    Ok(with_headers(
+        json_response(200, &body),
         &faults.response_headers(),
     ))
 }
@@ -254,5 +258,5 @@ async fn embed_request(
 pub(crate) async fn not_found(uri: Uri) -> Response {
     let message = format!("Invalid URL ({})", uri.path());
     let body = render::error_json(&message, "invalid_request_error", None, Some("unknown_url"));
-    render::json_response(404, &body)
+    json_response(404, &body)
 }

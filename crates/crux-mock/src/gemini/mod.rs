@@ -2,6 +2,15 @@
 //! and `/v1beta/models/{model}:{action}` (`generateContent`, `streamGenerateContent`,
 //! `countTokens`, `embedContent`, `batchEmbedContents`), with Gemini-style key authentication.
 
+/// Tools, tool config and generation config of a request.
+mod config;
+/// Validation of `generateContent` requests and translation into a neutral conversation.
+mod parse;
+/// Replies as `GenerateContentResponse` JSON and stream chunks; Google RPC errors.
+mod render;
+/// Proto-JSON field names, unknown-field rejection and `Schema` validation.
+mod schema;
+
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
@@ -12,9 +21,9 @@ use serde_json::{Map, Value, json};
 
 use crate::embed;
 use crate::errors::{ErrorKind, MockError};
-use crate::gemini_parse::{content_texts, json_object, parse_generate};
-use crate::gemini_render::{self as render, Framing, Meta};
-use crate::gemini_schema::{bad, check_fields, field, invalid_value};
+use crate::gemini::parse::{content_texts, json_object, parse_generate};
+use crate::gemini::render::{Framing, Meta};
+use crate::gemini::schema::{bad, check_fields, field, invalid_value};
 use crate::http::{self, BAD_KEY, Output, header, json_response, with_headers};
 use crate::reply::{self, ReplyContent};
 use crate::state::Shared;

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use crate::embed;
 use crate::http::named_frame;
 use crate::reply::{Finish, Reply, ReplyContent, fragments, word_chunks};
-use crate::responses_parse::REASONING_TOKENS;
+use crate::responses::parse::REASONING_TOKENS;
 use crate::stream::Frames;
 
 /// Body sent for `invalid_json` on a non-streamed request.

@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 
 use crate::b64::{self, Alphabet};
 use crate::errors::MockError;
-use crate::gemini_config as config;
-use crate::gemini_schema::{self as schema, bad, check_fields, field, invalid_value};
+use crate::gemini::config;
+use crate::gemini::schema::{self as schema, bad, check_fields, field, invalid_value};
 use crate::reply::{Conversation, Message, Role};
 use crate::signatures::Signatures;
 

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::errors::MockError;
-use crate::gemini_schema::{self as schema, bad, check_fields, field, invalid_value};
+use crate::gemini::schema::{self as schema, bad, check_fields, field, invalid_value};
 use crate::reply::{OutputFormat, ToolChoice, ToolDef};
 
 /// Fields of `GenerationConfig`.
