@@ -213,6 +213,9 @@ pub enum Error {
     /// The request cannot be expressed for this provider or model.
     #[error("{0}")]
     Unsupported(String),
+    /// The caller may not use this target (a virtual key's model restriction); the router skips it.
+    #[error("{0}")]
+    Forbidden(String),
     /// The input does not fit the model's context window (or a configured input limit); rejected before sending.
     #[error("input too large for {model}: about {tokens} tokens, limit {limit}")]
     TooLarge {
@@ -249,6 +252,7 @@ impl Error {
             Error::Cancelled => ErrorCode::Cancelled,
             Error::Config(_) => ErrorCode::Validation,
             Error::Unsupported(_) => ErrorCode::Unsupported,
+            Error::Forbidden(_) => ErrorCode::Auth,
             Error::TooLarge { .. } => ErrorCode::TooLarge,
             Error::Stream { source, .. } => source.code(),
         }
@@ -258,7 +262,9 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Upstream(u) => u.retryable,
-            Error::Timeout { phase, .. } => *phase != TimeoutPhase::Total,
+            // A connect timeout is cheap to retry; a hung upstream (no first byte) is not: retrying it would cost
+            // (1 + retries) × first_byte before the caller hears anything, so it falls back to the next target.
+            Error::Timeout { phase, .. } => *phase == TimeoutPhase::Connect,
             Error::Connect { .. } => true,
             Error::Stream { .. } | Error::InBand { .. } | Error::Decode { .. } => false,
             other => other.code().is_retryable(),

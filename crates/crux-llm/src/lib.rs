@@ -29,6 +29,7 @@ pub mod error;
 pub mod model_id;
 pub mod providers;
 pub mod registry;
+pub mod router;
 pub mod scrub;
 pub mod tools;
 pub mod types;
@@ -37,13 +38,14 @@ pub mod wire;
 
 pub use accumulate::Accumulator;
 pub use catalog::{Capability, Prices};
-pub use client::{ChatStream, Client, ClientBuilder, ProviderConfig, RetryPolicy, Timeouts};
+pub use client::{ChatStream, Client, ClientBuilder, ProviderConfig, RetryLog, RetryPolicy, Timeouts};
 pub use context::{GuardConfig, PruneStrategy};
 pub use cost::request_cost;
 pub use error::{Error, ErrorCode, Result};
 pub use model_id::ModelId;
 pub use providers::{ProviderId, ProviderSpec, Wire};
 pub use registry::{ModelEntry, Observation, Registry, Snapshot};
+pub use router::{CallOptions, ResolveError, Route, RouteFailure, Routed, Router, RouterConfig};
 pub use tools::{ToolEvent, ToolRun, Toolbox};
 pub use types::{
     ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishReason, ImageSource, Message,

@@ -3,14 +3,14 @@
 mod send;
 mod stream;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use secrecy::{ExposeSecret, SecretString};
 
 pub use self::stream::ChatStream;
-use crate::error::{Error, Result, TimeoutPhase};
+use crate::error::{Error, ErrorCode, Result, TimeoutPhase};
 use crate::providers::{ProviderId, ProviderSpec};
 use crate::types::{ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, ModelInfo};
 use crate::wire;
@@ -63,6 +63,25 @@ impl Default for RetryPolicy {
     }
 }
 
+/// The retries one call made, each with the failure that caused it. Cheap to clone (shared); filled by the
+/// client's retry loop and read by whoever reports them (the [`crate::router::Router`], metrics).
+#[derive(Debug, Clone, Default)]
+pub struct RetryLog(Arc<Mutex<Vec<ErrorCode>>>);
+
+impl RetryLog {
+    /// Note one retry caused by a failure with `code`.
+    pub fn record(&self, code: ErrorCode) {
+        if let Ok(mut v) = self.0.lock() {
+            v.push(code);
+        }
+    }
+
+    /// The causes of every retry so far, in order.
+    pub fn causes(&self) -> Vec<ErrorCode> {
+        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}
+
 /// How to reach one provider.
 #[derive(Debug, Clone, Default)]
 pub struct ProviderConfig {
@@ -100,15 +119,10 @@ impl ClientBuilder {
         self.retry = r;
         self
     }
-    /// Build the client and its shared connection pool.
+    /// Build the client and its shared connection pool (providers whose connect timeout differs from the
+    /// client-wide one get a pool of their own, since reqwest sets the connect timeout per pool).
     pub fn build(self) -> Result<Client> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(self.timeouts.connect)
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .user_agent(concat!("crux/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        let http = http_client(self.timeouts.connect)?;
         let mut providers: Vec<ProviderConfig> = ProviderId::ALL
             .iter()
             .map(|_| ProviderConfig::default())
@@ -116,9 +130,17 @@ impl ClientBuilder {
         for (id, cfg) in self.providers {
             providers[id as usize] = cfg;
         }
+        let mut pools = Vec::with_capacity(providers.len());
+        for cfg in &providers {
+            pools.push(match cfg.timeouts.map(|t| t.connect) {
+                Some(c) if c != self.timeouts.connect => Some(http_client(c)?),
+                _ => None,
+            });
+        }
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
+                pools,
                 providers,
                 timeouts: self.timeouts,
                 retry: self.retry,
@@ -127,9 +149,21 @@ impl ClientBuilder {
     }
 }
 
+fn http_client(connect: Duration) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(connect)
+        .tcp_nodelay(true)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .user_agent(concat!("crux/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
+}
+
 #[derive(Debug)]
 struct Inner {
     http: reqwest::Client,
+    /// Per provider: its own pool when its connect timeout differs from the client-wide one.
+    pools: Vec<Option<reqwest::Client>>,
     providers: Vec<ProviderConfig>,
     timeouts: Timeouts,
     retry: RetryPolicy,
@@ -164,11 +198,19 @@ impl Client {
         Client {
             inner: Arc::new(Inner {
                 http: self.inner.http.clone(),
+                pools: self.inner.pools.clone(),
                 providers,
                 timeouts: self.inner.timeouts,
                 retry: self.inner.retry,
             }),
         }
+    }
+
+    /// The connection pool serving `provider`.
+    pub(crate) fn http(&self, provider: ProviderId) -> &reqwest::Client {
+        self.inner.pools[provider as usize]
+            .as_ref()
+            .unwrap_or(&self.inner.http)
     }
 
     /// Whether `provider` has a key configured (or needs none).
@@ -230,12 +272,17 @@ impl Client {
 
     /// Send one chat request and wait for the whole answer.
     pub async fn chat(&self, req: &ChatRequest) -> Result<ChatResponse> {
+        self.chat_logged(req, &RetryLog::default()).await
+    }
+
+    /// [`Client::chat`], noting each retry in `retries`.
+    pub async fn chat_logged(&self, req: &ChatRequest, retries: &RetryLog) -> Result<ChatResponse> {
         let t0 = Instant::now();
         let provider = req.model.provider;
         let call = wire::chat_call(provider.spec(), req, false)?;
         let target = self.target(provider, &call.path)?;
         let bytes = self
-            .post_for_body(&target, call.body, t0 + target.timeouts.total)
+            .post_for_body(&target, call.body, t0 + target.timeouts.total, retries)
             .await?;
         let d = wire::decode_chat(&req.model, &bytes)?;
         Ok(ChatResponse {
@@ -251,7 +298,12 @@ impl Client {
 
     /// Start a streamed chat. Nothing is sent until the stream is first polled; see [`ChatStream`].
     pub fn chat_stream(&self, req: &ChatRequest) -> ChatStream {
-        ChatStream::start(self.clone(), req)
+        ChatStream::start(self.clone(), req, RetryLog::default())
+    }
+
+    /// [`Client::chat_stream`], noting each retry (before the first byte) in `retries`.
+    pub fn chat_stream_logged(&self, req: &ChatRequest, retries: RetryLog) -> ChatStream {
+        ChatStream::start(self.clone(), req, retries)
     }
 
     /// Embed texts (OpenAI-wire providers, Gemini, Ollama).
@@ -261,7 +313,7 @@ impl Client {
         let (path, body) = wire::embed_call(spec, req)?;
         let target = self.target(spec.provider, &path)?;
         let bytes = self
-            .post_for_body(&target, body, t0 + target.timeouts.total)
+            .post_for_body(&target, body, t0 + target.timeouts.total, &RetryLog::default())
             .await?;
         let mut resp = wire::decode_embed(spec, &bytes)?;
         if resp.model.is_empty() {
@@ -295,13 +347,14 @@ impl Client {
         target: &Target,
         body: Bytes,
         deadline: Instant,
+        retries: &RetryLog,
     ) -> Result<Bytes> {
-        let resp = self.send(target, Some(body), deadline).await?;
+        let resp = self.send(target, Some(body), deadline, retries).await?;
         read_body(target.spec.provider, resp, deadline).await
     }
 
     async fn get_for_body(&self, target: &Target, deadline: Instant) -> Result<Bytes> {
-        let resp = self.send(target, None, deadline).await?;
+        let resp = self.send(target, None, deadline, &RetryLog::default()).await?;
         read_body(target.spec.provider, resp, deadline).await
     }
 }

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::ExposeSecret;
 
-use super::{Client, Target};
+use super::{Client, RetryLog, Target};
 use crate::error::{Error, ErrorBody, Result, TimeoutPhase, UpstreamError};
 use crate::providers::{AuthStyle, ProviderId};
 use crate::scrub::scrub;
@@ -21,6 +21,7 @@ impl Client {
         target: &Target,
         body: Option<Bytes>,
         deadline: Instant,
+        retries: &RetryLog,
     ) -> Result<reqwest::Response> {
         let policy = self.inner.retry;
         let provider = target.spec.provider;
@@ -42,6 +43,7 @@ impl Client {
                 return Err(err);
             }
             attempt += 1;
+            retries.record(err.code());
             tracing::warn!(
                 provider = provider.as_str(),
                 attempt,
@@ -62,8 +64,8 @@ impl Client {
     ) -> Result<reqwest::Response> {
         let provider = target.spec.provider;
         let request = match body {
-            Some(b) => self.inner.http.post(&target.url).body(b),
-            None => self.inner.http.get(&target.url),
+            Some(b) => self.http(provider).post(&target.url).body(b),
+            None => self.http(provider).get(&target.url),
         }
         .headers(headers.clone());
         let first_byte = Instant::now() + target.timeouts.first_byte;

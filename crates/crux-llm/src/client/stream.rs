@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures_util::stream::{BoxStream, Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
-use super::{Client, Target, send::transport_error};
+use super::{Client, RetryLog, Target, send::transport_error};
 use crate::decode::{NdjsonDecoder, SseDecoder, SseEvent};
 use crate::error::{Error, Result, TimeoutPhase};
 use crate::providers::ProviderId;
@@ -32,9 +32,9 @@ impl std::fmt::Debug for ChatStream {
 }
 
 impl ChatStream {
-    pub(super) fn start(client: Client, req: &ChatRequest) -> Self {
+    pub(super) fn start(client: Client, req: &ChatRequest, retries: RetryLog) -> Self {
         let cancel = CancellationToken::new();
-        let driver = Driver::new(client, req, cancel.clone());
+        let driver = Driver::new(client, req, cancel.clone(), retries);
         let inner = futures_util::stream::unfold(driver, |mut d| async move {
             let item = d.next().await?;
             Some((item, d))
@@ -73,13 +73,14 @@ struct Driver {
     terminal: Option<Result<FinishReason>>,
     done: bool,
     cancel: CancellationToken,
+    retries: RetryLog,
     t0: Instant,
     first_content: Option<Instant>,
     emitted: u64,
 }
 
 impl Driver {
-    fn new(client: Client, req: &ChatRequest, cancel: CancellationToken) -> Self {
+    fn new(client: Client, req: &ChatRequest, cancel: CancellationToken, retries: RetryLog) -> Self {
         let provider = req.model.provider;
         let call = wire::chat_call(provider.spec(), req, true);
         let framer = match call.as_ref().map(|c| c.framing) {
@@ -101,6 +102,7 @@ impl Driver {
             terminal: None,
             done: false,
             cancel,
+            retries,
             t0: Instant::now(),
             first_content: None,
             emitted: 0,
@@ -174,7 +176,8 @@ impl Driver {
             }
         };
         let Some(stream) = self.body.as_mut() else {
-            let send = self.client.send(target, Some(body.clone()), deadline);
+            let send = self.client
+                .send(target, Some(body.clone()), deadline, &self.retries);
             let resp = tokio::select! {
                 r = send => r?,
                 () = self.cancel.cancelled() => return Err(Error::Cancelled),

@@ -90,13 +90,45 @@ impl Tokenizer {
 
     /// Tokens in `text`.
     pub fn count(self, text: &str) -> u64 {
+        self.count_capped(text, u64::MAX)
+    }
+
+    /// Tokens in `text`, counted in pieces of at most [`CHUNK_BYTES`] (split before white space, where BPE words
+    /// begin, so memory stays bounded for huge inputs) and stopping once the count passes `cap`.
+    pub fn count_capped(self, text: &str, cap: u64) -> u64 {
         if text.is_empty() {
             return 0;
         }
-        match self.bpe() {
-            Some(bpe) => bpe.encode_ordinary(text).len() as u64,
-            None => text.len().div_ceil(4) as u64,
+        let Some(bpe) = self.bpe() else {
+            return text.len().div_ceil(4) as u64;
+        };
+        let mut n = 0u64;
+        let mut rest = text;
+        while !rest.is_empty() && n <= cap {
+            let (piece, tail) = rest.split_at(chunk_end(rest));
+            n += bpe.encode_ordinary(piece).len() as u64;
+            rest = tail;
         }
+        n
+    }
+}
+
+/// Largest piece of text handed to the BPE encoder at once.
+pub const CHUNK_BYTES: usize = 64 * 1024;
+
+/// Where the first piece of `text` ends: the whole text when short, else just before the last white space within
+/// [`CHUNK_BYTES`] (or at a character boundary when there is none).
+fn chunk_end(text: &str) -> usize {
+    if text.len() <= CHUNK_BYTES {
+        return text.len();
+    }
+    let mut end = CHUNK_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    match text[..end].rfind(char::is_whitespace) {
+        Some(ws) if ws > 0 => ws,
+        _ => end,
     }
 }
 
@@ -122,11 +154,20 @@ pub fn warm_up() {
 
 /// Tokens of one message, framing included.
 pub fn message_tokens(tk: Tokenizer, m: &Message) -> u64 {
+    message_tokens_capped(tk, m, u64::MAX)
+}
+
+/// [`message_tokens`], stopping once the count passes `cap` (the input guard needs no more than that).
+pub fn message_tokens_capped(tk: Tokenizer, m: &Message, cap: u64) -> u64 {
     let mut n = MESSAGE_OVERHEAD;
     for part in &m.content {
+        if n > cap {
+            return n;
+        }
         n += match part {
-            Part::Text { text } | Part::Refusal { text } => tk.count(text),
-            Part::Reasoning { text, .. } => tk.count(text),
+            Part::Text { text } | Part::Refusal { text } | Part::Reasoning { text, .. } => {
+                tk.count_capped(text, cap - n)
+            }
             Part::Image { detail, .. } => {
                 if detail.as_deref() == Some("low") {
                     IMAGE_LOW_DETAIL
@@ -137,7 +178,7 @@ pub fn message_tokens(tk: Tokenizer, m: &Message) -> u64 {
         };
     }
     for call in &m.tool_calls {
-        n += TOOL_CALL_OVERHEAD + tk.count(&call.name) + tk.count(&call.arguments);
+        n += TOOL_CALL_OVERHEAD + tk.count(&call.name) + tk.count_capped(&call.arguments, cap);
     }
     if let Some(id) = &m.tool_call_id {
         n += tk.count(id);
@@ -151,6 +192,19 @@ pub fn message_tokens(tk: Tokenizer, m: &Message) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunked_counting_matches_whole_and_stops_at_the_cap() {
+        let text = "The quick brown fox jumps over the lazy dog. ".repeat(4000);
+        assert!(text.len() > 2 * CHUNK_BYTES);
+        let bpe = Tokenizer::O200kBase.bpe().unwrap();
+        let whole = bpe.encode_ordinary(&text).len() as u64;
+        assert_eq!(Tokenizer::O200kBase.count(&text), whole);
+        let capped = Tokenizer::O200kBase.count_capped(&text, 10);
+        assert!(capped > 10 && capped < whole, "{capped} vs {whole}");
+        let no_space = "é".repeat(CHUNK_BYTES);
+        assert!(chunk_end(&no_space) <= CHUNK_BYTES && no_space.is_char_boundary(chunk_end(&no_space)));
+    }
 
     #[test]
     fn families_pick_their_encoding() {

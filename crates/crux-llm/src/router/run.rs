@@ -1,0 +1,286 @@
+//! Running one request over a route's targets: permit, breaker, guard, send, and for streams the peek to the first
+//! content event (failures before it fall back; after it the stream is committed to its target).
+
+use std::borrow::Cow;
+use std::time::Instant;
+
+use futures_util::StreamExt;
+
+use super::{Attempt, CallOptions, Route, RouteFailure, Routed, Router};
+use crate::breaker::Admission;
+use crate::client::{ChatStream, RetryLog};
+use crate::error::{Error, ErrorCode};
+use crate::model_id::ModelId;
+use crate::providers::{ProviderId, Wire};
+use crate::types::{ChatRequest, ChatResponse, StreamEvent};
+
+/// A stream that produced its first content (or finished) and is now committed to one target.
+#[derive(Debug)]
+pub struct Peeked {
+    /// Events read while peeking, to deliver first.
+    pub buffered: Vec<Result<StreamEvent, Error>>,
+    /// The rest of the stream.
+    pub stream: ChatStream,
+}
+
+/// Failures that say something about the upstream's health (they feed the breaker).
+fn is_upstream_failure(e: &Error) -> bool {
+    matches!(
+        e.code(),
+        ErrorCode::Transient
+            | ErrorCode::ServerError
+            | ErrorCode::Timeout
+            | ErrorCode::Unavailable
+            | ErrorCode::Overloaded
+            | ErrorCode::RateLimit
+            | ErrorCode::Unknown
+    )
+}
+
+/// Failures another target might not have: everything except a bad request or a cancelled call.
+fn should_fall_back(e: &Error) -> bool {
+    !matches!(
+        e.code(),
+        ErrorCode::Validation | ErrorCode::TooLarge | ErrorCode::Cancelled | ErrorCode::Unsupported
+    ) || matches!(e.root(), Error::Config(_))
+}
+
+fn is_commit_point(ev: &StreamEvent) -> bool {
+    matches!(
+        ev,
+        StreamEvent::TextDelta { .. }
+            | StreamEvent::ReasoningDelta { .. }
+            | StreamEvent::ToolCallDelta { .. }
+            | StreamEvent::Finish { .. }
+    )
+}
+
+/// Whether a request parsed from `origin` keeps its provider-specific fields on `target`'s wire.
+fn same_family(origin: Option<Wire>, target: Wire) -> bool {
+    match origin {
+        None => true,
+        Some(Wire::OpenAi | Wire::Responses) => matches!(target, Wire::OpenAi | Wire::Responses),
+        Some(o) => o == target,
+    }
+}
+
+/// The request as sent to `target`: the model written once; provider-specific passthrough fields survive only
+/// within one wire family (a copy is made only when they must be stripped).
+fn for_target<'a>(
+    req: &'a mut ChatRequest,
+    target: &ModelId,
+    origin: Option<Wire>,
+) -> Cow<'a, ChatRequest> {
+    if req.model != *target {
+        req.model = target.clone();
+    }
+    if req.extra.is_empty() || same_family(origin, target.provider.spec().wire) {
+        return Cow::Borrowed(req);
+    }
+    let mut r = req.clone();
+    r.extra.clear();
+    Cow::Owned(r)
+}
+
+fn breaker_open(target: &ModelId) -> Error {
+    Error::InBand {
+        provider: target.provider,
+        code: ErrorCode::Unavailable,
+        message: format!("circuit breaker open for {target}: failing fast"),
+    }
+}
+
+/// Bookkeeping shared by the non-streamed and streamed runs.
+#[derive(Default)]
+struct Tries {
+    attempts: Vec<Attempt>,
+    retries: Vec<(ProviderId, ErrorCode)>,
+}
+
+impl Tries {
+    fn note_retries(&mut self, provider: ProviderId, log: &RetryLog) {
+        self.retries
+            .extend(log.causes().into_iter().map(|c| (provider, c)));
+    }
+
+    fn fallbacks(&self) -> u32 {
+        u32::try_from(self.attempts.len()).unwrap_or(u32::MAX)
+    }
+
+    fn fail(mut self, route: &Route) -> RouteFailure {
+        if self.attempts.is_empty() {
+            self.attempts.push(Attempt {
+                target: route
+                    .targets
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| ModelId::new(ProviderId::OpenAi, route.name.clone())),
+                error: Error::Config(format!("route '{}' has no targets", route.name)),
+            });
+        }
+        RouteFailure {
+            attempts: self.attempts,
+            retries: self.retries,
+        }
+    }
+}
+
+impl Router {
+    /// Whether `target` may be tried now (permit, breaker); the reason when not.
+    fn admit(&self, target: &ModelId, opts: &CallOptions<'_>) -> Result<(), Error> {
+        if let Some(permit) = opts.permit
+            && !permit(target)
+        {
+            return Err(Error::Forbidden(format!(
+                "this key may not use model '{target}'"
+            )));
+        }
+        if self.breakers.admit(&target.to_string()) == Admission::Rejected {
+            return Err(breaker_open(target));
+        }
+        Ok(())
+    }
+
+    fn record(&self, target: &ModelId, result: Result<(), &Error>) {
+        let healthy = result.map_or_else(|e| !is_upstream_failure(e), |()| true);
+        self.breakers.record(&target.to_string(), healthy);
+    }
+
+    /// Send a non-streamed request, falling back through the route's targets.
+    pub async fn chat(
+        &self,
+        route: &Route,
+        mut req: ChatRequest,
+        opts: CallOptions<'_>,
+    ) -> Result<Routed<ChatResponse>, RouteFailure> {
+        let mut tries = Tries::default();
+        for target in &route.targets {
+            if let Err(error) = self.admit(target, &opts) {
+                tries.attempts.push(Attempt {
+                    target: target.clone(),
+                    error,
+                });
+                continue;
+            }
+            let started = Instant::now();
+            let prepared = for_target(&mut req, target, opts.origin);
+            if let Err(error) = self.check_input(&prepared).await {
+                tries.attempts.push(Attempt {
+                    target: target.clone(),
+                    error,
+                });
+                continue;
+            }
+            let log = RetryLog::default();
+            let result = self.client().chat_logged(&prepared, &log).await;
+            tries.note_retries(target.provider, &log);
+            match result {
+                Ok(value) => {
+                    self.record(target, Ok(()));
+                    return Ok(Routed {
+                        value,
+                        target: target.clone(),
+                        fallbacks: tries.fallbacks(),
+                        retries: tries.retries,
+                        upstream: started.elapsed(),
+                    });
+                }
+                Err(error) => {
+                    self.record(target, Err(&error));
+                    let fall_back = should_fall_back(&error);
+                    tries.attempts.push(Attempt {
+                        target: target.clone(),
+                        error,
+                    });
+                    if !fall_back {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(tries.fail(route))
+    }
+
+    /// Open a stream, falling back through the route's targets until one yields content.
+    pub async fn stream(
+        &self,
+        route: &Route,
+        mut req: ChatRequest,
+        opts: CallOptions<'_>,
+    ) -> Result<Routed<Peeked>, RouteFailure> {
+        let mut tries = Tries::default();
+        'targets: for target in &route.targets {
+            if let Err(error) = self.admit(target, &opts) {
+                tries.attempts.push(Attempt {
+                    target: target.clone(),
+                    error,
+                });
+                continue;
+            }
+            let started = Instant::now();
+            let prepared = for_target(&mut req, target, opts.origin);
+            if let Err(error) = self.check_input(&prepared).await {
+                tries.attempts.push(Attempt {
+                    target: target.clone(),
+                    error,
+                });
+                continue;
+            }
+            let log = RetryLog::default();
+            let mut stream = self.client().chat_stream_logged(&prepared, log.clone());
+            let mut buffered = Vec::new();
+            while let Some(item) = stream.next().await {
+                match item {
+                    Ok(ev) => {
+                        let commit = is_commit_point(&ev);
+                        buffered.push(Ok(ev));
+                        if commit {
+                            tries.note_retries(target.provider, &log);
+                            self.record(target, Ok(()));
+                            return Ok(Routed {
+                                value: Peeked { buffered, stream },
+                                target: target.clone(),
+                                fallbacks: tries.fallbacks(),
+                                retries: tries.retries,
+                                upstream: started.elapsed(),
+                            });
+                        }
+                    }
+                    Err(error) => {
+                        tries.note_retries(target.provider, &log);
+                        self.record(target, Err(&error));
+                        let fall_back = should_fall_back(&error);
+                        tries.attempts.push(Attempt {
+                            target: target.clone(),
+                            error,
+                        });
+                        if fall_back {
+                            continue 'targets;
+                        }
+                        break 'targets;
+                    }
+                }
+            }
+        }
+        Err(tries.fail(route))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_fields_stay_within_a_wire_family() {
+        let mut req = ChatRequest::new("openai/gpt-4o".parse().unwrap(), vec![]);
+        req.extra
+            .insert("parallel_tool_calls".into(), serde_json::json!(false));
+        let anthropic: ModelId = "anthropic/claude".parse().unwrap();
+        assert!(for_target(&mut req, &anthropic, Some(Wire::OpenAi)).extra.is_empty());
+        assert_eq!(req.extra.len(), 1, "the original keeps its fields for later targets");
+        let groq: ModelId = "groq/llama".parse().unwrap();
+        let sent = for_target(&mut req, &groq, Some(Wire::OpenAi));
+        assert_eq!((sent.extra.len(), sent.model.provider), (1, ProviderId::Groq));
+        assert_eq!(for_target(&mut req, &anthropic, None).extra.len(), 1);
+    }
+}
