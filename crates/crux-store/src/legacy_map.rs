@@ -5,8 +5,8 @@ use crux_llm::Usage;
 use serde_json::Value as Json;
 
 use crate::error::Result;
-use crate::legacy::LegacyReport;
 use crate::legacy_read::{LegacyFile, LegacyKey, normalize_capabilities, normalize_context_length};
+use crate::legacy_report::LegacyReport;
 use crate::logs::{ChatLog, LogStatus, chat_values};
 use crate::metrics::{MetricPoint, metric_values};
 use crate::migrate::hex;

@@ -5,7 +5,8 @@
 //! - Repositories are methods on [`Store`]: provider keys (encrypted with the [`VaultKey`]), virtual keys, chat logs,
 //!   metric points, prefs, the model registry and observed capabilities.
 //! - [`WriteQueue`] takes chat logs and metric points off the request path: a bounded channel, one writer task,
-//!   batched transactions; a full queue drops and counts, never blocks.
+//!   batched transactions, in order; through a database outage it keeps and retries what it accepted (up to a memory
+//!   bound); a full queue drops and counts, never blocks.
 //! - [`Redactor`] removes PII and secrets from text before it is stored.
 //! - [`copy_store`] copies every table between stores and verifies counts and checksums; [`import_legacy`] reads
 //!   the original Python system's SQLite file.
@@ -20,10 +21,12 @@ mod macros;
 mod bulk;
 pub mod copy;
 pub mod error;
+mod filter;
 pub mod keys;
 pub mod legacy;
 mod legacy_map;
 mod legacy_read;
+mod legacy_report;
 pub mod logs;
 pub mod metrics;
 mod migrate;

@@ -1,58 +1,19 @@
 //! Chat logs: one row per request (provider, model, route, status, latency, TTFT, usage, cost, virtual key,
 //! request/response text or summary), filtered queries and retention.
 
-use std::fmt;
-use std::str::FromStr;
-
 use crux_llm::Usage;
 use sqlx::AssertSqlSafe;
 
 use crate::bulk::insert_rows;
-use crate::error::{Result, StoreError};
-use crate::metrics::MetricPoint;
+use crate::error::Result;
+use crate::filter::{cutoff, where_clause};
+use crate::metrics::{MetricPoint, write_points};
 use crate::redact::Redactor;
 use crate::row::{RowExt, Value, to_i64, to_u64};
 use crate::store::{Store, Tx};
 use crate::time::now_ms;
 
-/// Outcome of a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogStatus {
-    /// The request succeeded.
-    Ok,
-    /// The request failed (see the error code).
-    Error,
-}
-
-impl LogStatus {
-    /// `ok` or `error`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LogStatus::Ok => "ok",
-            LogStatus::Error => "error",
-        }
-    }
-}
-
-impl fmt::Display for LogStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for LogStatus {
-    type Err = StoreError;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "ok" => Ok(LogStatus::Ok),
-            "error" | "err" => Ok(LogStatus::Error),
-            other => Err(StoreError::Invalid(format!(
-                "status must be ok or error, not '{other}'"
-            ))),
-        }
-    }
-}
+pub use crate::filter::{LogFilter, LogStatus};
 
 /// One chat request as logged.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -135,6 +96,27 @@ impl ChatLog {
     }
 }
 
+/// The metric point written with each chat log: its numbers, without the text.
+impl From<&ChatLog> for MetricPoint {
+    fn from(l: &ChatLog) -> Self {
+        MetricPoint {
+            ts_ms: l.ts_ms,
+            provider: l.provider.clone(),
+            model: l.model.clone(),
+            route: l.route.clone(),
+            status: l.status,
+            error_code: l.error_code.clone(),
+            latency_ms: l.latency_ms,
+            ttft_ms: l.ttft_ms,
+            prompt_tokens: l.usage.prompt,
+            completion_tokens: l.usage.completion,
+            total_tokens: l.usage.total,
+            cost_usd: l.effective_cost(),
+            virtual_key_id: l.virtual_key_id.clone(),
+        }
+    }
+}
+
 /// A stored chat log with its id.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ChatLogEntry {
@@ -143,25 +125,6 @@ pub struct ChatLogEntry {
     /// The log.
     #[serde(flatten)]
     pub log: ChatLog,
-}
-
-/// Filters for [`Store::query_chat_logs`]; all optional, newest first.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LogFilter {
-    /// Exact provider id.
-    pub provider: Option<String>,
-    /// Exact model id (without provider).
-    pub model: Option<String>,
-    /// Outcome.
-    pub status: Option<LogStatus>,
-    /// Only rows at or after this time (epoch ms).
-    pub since_ms: Option<i64>,
-    /// Only rows before this time (epoch ms).
-    pub until_ms: Option<i64>,
-    /// Only rows of this virtual key.
-    pub virtual_key_id: Option<String>,
-    /// At most this many rows (0 means 100).
-    pub limit: u32,
 }
 
 pub(crate) const CHAT_COLS: [&str; 19] = [
@@ -253,40 +216,7 @@ pub(crate) async fn write_chat_logs(tx: &mut Tx, logs: &[&ChatLog]) -> Result<()
     let rows: Vec<Vec<Value>> = logs.iter().map(|l| chat_values(l, None)).collect();
     insert_rows(tx, "chat_logs", &CHAT_COLS, &rows, "").await?;
     let points: Vec<MetricPoint> = logs.iter().map(|l| MetricPoint::from(*l)).collect();
-    crate::metrics::write_points(tx, &points.iter().collect::<Vec<_>>()).await
-}
-
-/// Builds `WHERE …` and its bind values for a filter over the shared log/metric columns.
-pub(crate) fn where_clause(f: &LogFilter) -> (String, Vec<Value>) {
-    let mut clauses = Vec::new();
-    let mut binds = Vec::new();
-    let mut push = |clause: &str, v: Value| {
-        binds.push(v);
-        clauses.push(format!("{clause} ${}", binds.len()));
-    };
-    if let Some(p) = &f.provider {
-        push("provider =", Value::Text(Some(p.clone())));
-    }
-    if let Some(m) = &f.model {
-        push("model =", Value::Text(Some(m.clone())));
-    }
-    if let Some(s) = f.status {
-        push("status =", Value::Text(Some(s.as_str().to_owned())));
-    }
-    if let Some(t) = f.since_ms {
-        push("ts >=", Value::Int(Some(t)));
-    }
-    if let Some(t) = f.until_ms {
-        push("ts <", Value::Int(Some(t)));
-    }
-    if let Some(k) = &f.virtual_key_id {
-        push("virtual_key_id =", Value::Text(Some(k.clone())));
-    }
-    if clauses.is_empty() {
-        (String::new(), binds)
-    } else {
-        (format!("WHERE {}", clauses.join(" AND ")), binds)
-    }
+    write_points(tx, &points.iter().collect::<Vec<_>>()).await
 }
 
 /// Rows deleted per statement by pruning, so a big prune never holds SQLite's write lock for long.
@@ -359,9 +289,4 @@ impl Store {
             }
         }
     }
-}
-
-/// `now - older_than` in epoch ms.
-pub(crate) fn cutoff(older_than: std::time::Duration) -> i64 {
-    now_ms().saturating_sub(i64::try_from(older_than.as_millis()).unwrap_or(i64::MAX))
 }

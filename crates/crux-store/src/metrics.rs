@@ -5,11 +5,11 @@ use sqlx::AssertSqlSafe;
 
 use crate::bulk::insert_rows;
 use crate::error::Result;
-use crate::logs::{ChatLog, LogFilter, LogStatus, where_clause};
+use crate::filter::{LogFilter, LogStatus, cutoff, where_clause};
 use crate::row::{RowExt, Value, to_i64, to_u64};
 use crate::store::{Store, Tx};
 
-/// The numbers of one request.
+/// The numbers of one request. The point of a chat log is `MetricPoint::from(&log)`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MetricPoint {
     /// When (epoch ms).
@@ -38,26 +38,6 @@ pub struct MetricPoint {
     pub cost_usd: Option<f64>,
     /// Virtual key id.
     pub virtual_key_id: Option<String>,
-}
-
-impl From<&ChatLog> for MetricPoint {
-    fn from(l: &ChatLog) -> Self {
-        MetricPoint {
-            ts_ms: l.ts_ms,
-            provider: l.provider.clone(),
-            model: l.model.clone(),
-            route: l.route.clone(),
-            status: l.status,
-            error_code: l.error_code.clone(),
-            latency_ms: l.latency_ms,
-            ttft_ms: l.ttft_ms,
-            prompt_tokens: l.usage.prompt,
-            completion_tokens: l.usage.completion,
-            total_tokens: l.usage.total,
-            cost_usd: l.effective_cost(),
-            virtual_key_id: l.virtual_key_id.clone(),
-        }
-    }
 }
 
 pub(crate) const METRIC_COLS: [&str; 14] = [
@@ -249,8 +229,7 @@ impl Store {
 
     /// Deletes metric points older than `older_than`; returns how many.
     pub async fn prune_metrics(&self, older_than: std::time::Duration) -> Result<u64> {
-        self.prune_table("metric_points", crate::logs::cutoff(older_than))
-            .await
+        self.prune_table("metric_points", cutoff(older_than)).await
     }
 }
 

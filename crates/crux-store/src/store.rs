@@ -147,6 +147,16 @@ impl Store {
         Ok(())
     }
 
+    /// [`Store::ping`] bounded by `limit`, for readiness probes: answers within `limit` even when the pool cannot
+    /// get a connection (writes keep the pool's longer `acquire_timeout`). Past the limit it fails with a
+    /// pool-timeout [`StoreError::Database`], whose code is `unavailable`.
+    pub async fn ping_within(&self, limit: Duration) -> Result<()> {
+        match tokio::time::timeout(limit, self.ping()).await {
+            Ok(result) => result,
+            Err(_) => Err(StoreError::Database(sqlx::Error::PoolTimedOut)),
+        }
+    }
+
     /// Closes every pooled connection (SQLite checkpoints its WAL on the last close).
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)

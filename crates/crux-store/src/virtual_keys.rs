@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use crate::error::{Result, StoreError};
 use crate::migrate::hex;
 use crate::row::RowExt;
-use crate::store::Store;
+use crate::store::{Store, Tx};
 use crate::time::now_ms;
 
 /// The text every virtual key starts with.
@@ -275,16 +275,22 @@ impl Store {
 
     /// Adds `usd` to a key's spend and marks it used now.
     pub async fn add_virtual_key_spend(&self, id: &str, usd: f64) -> Result<()> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE virtual_keys SET spend_usd = spend_usd + $1, last_used_at = $2 WHERE id = $3",
-            )
-            .bind(usd)
-            .bind(now_ms())
-            .bind(id)
-            .execute(pool)
-            .await?;
-        });
-        Ok(())
+        let mut tx = self.begin_write().await?;
+        add_spend(&mut tx, id, usd, now_ms()).await?;
+        tx.commit().await
     }
+}
+
+/// The one statement that adds spend: `usd` to key `id`, marked used at `now_ms`, inside `tx` (the write queue adds
+/// a batch's spend in the batch's transaction).
+pub(crate) async fn add_spend(tx: &mut Tx, id: &str, usd: f64, now_ms: i64) -> Result<()> {
+    on_tx!(tx, conn => {
+        sqlx::query("UPDATE virtual_keys SET spend_usd = spend_usd + $1, last_used_at = $2 WHERE id = $3")
+            .bind(usd)
+            .bind(now_ms)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    });
+    Ok(())
 }
