@@ -1,11 +1,8 @@
 //! Typed gateway configuration (built by the CLI from TOML and the environment; the gateway never reads env).
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crux_llm::ModelId;
-use crux_llm::breaker::BreakerConfig;
-use crux_llm::context::GuardConfig;
+use crux_llm::RouterConfig;
 use secrecy::SecretString;
 
 /// Default request body limit: 32 MiB.
@@ -18,16 +15,12 @@ pub struct GatewayConfig {
     pub master_key: Option<SecretString>,
     /// Largest accepted request body, in bytes (413 above).
     pub body_limit: usize,
-    /// Aliases: name → targets tried in order.
-    pub routes: BTreeMap<String, Vec<ModelId>>,
-    /// Circuit breaker settings.
-    pub breaker: BreakerConfig,
+    /// Aliases, breakers and the input guard: everything the library [`crux_llm::Router`] decides.
+    pub router: RouterConfig,
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub shutdown_grace: Duration,
     /// Serve `GET /metrics` (`[telemetry] prometheus`).
     pub prometheus: bool,
-    /// Input guard: requests that cannot fit a target's context are refused (`too_large`) before going upstream.
-    pub guard: GuardConfig,
 }
 
 impl Default for GatewayConfig {
@@ -35,10 +28,8 @@ impl Default for GatewayConfig {
         Self {
             master_key: None,
             body_limit: DEFAULT_BODY_LIMIT,
-            routes: BTreeMap::new(),
-            breaker: BreakerConfig::default(),
+            router: RouterConfig::default(),
             shutdown_grace: Duration::from_secs(30),
-            guard: GuardConfig::default(),
             prometheus: true,
         }
     }

@@ -3,14 +3,15 @@
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod accounting;
 pub mod api;
 pub mod auth;
 pub mod config;
 pub mod dialect;
 pub mod error;
+pub mod keys;
 pub mod limits;
 pub mod models;
-pub mod routing;
 pub mod state;
 pub mod sync;
 pub mod telemetry;
@@ -79,9 +80,10 @@ async fn health() -> Response {
     axum::Json(serde_json::json!({"status": "ok"})).into_response()
 }
 
+/// Readiness answers within a second even when the store cannot hand out a connection.
 async fn ready(State(state): State<Arc<AppState>>) -> Response {
     match &state.persistence.store {
-        Some(store) => match store.ping().await {
+        Some(store) => match store.ping_within(std::time::Duration::from_secs(1)).await {
             Ok(()) => axum::Json(
                 serde_json::json!({"status": "ready", "store": store.backend().as_str()}),
             )
@@ -101,12 +103,25 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         return ApiError::not_found("metrics are disabled ([telemetry] prometheus = false)")
             .render(Dialect::OpenAi);
     }
-    for (key, s) in state.breakers.snapshot() {
+    for (key, s) in state.router.breakers().snapshot() {
         state.metrics.set(
             "crux_breaker_state",
             telemetry::labels(&[("target", &key)]),
             f64::from(s.gauge()),
         );
+    }
+    // Queue gauges are read live at scrape time, so an idle gateway reports an empty queue.
+    if let Some(log) = &state.persistence.log {
+        let stats = log.stats();
+        #[allow(clippy::cast_precision_loss)]
+        {
+            state
+                .metrics
+                .set("crux_store_queue_depth", String::new(), stats.queued as f64);
+            state
+                .metrics
+                .set("crux_store_dropped_total", String::new(), stats.dropped as f64);
+        }
     }
     let mut resp = state.metrics.render().into_response();
     resp.headers_mut().insert(
@@ -125,7 +140,7 @@ async fn not_found(uri: axum::http::Uri) -> Response {
 fn dialect_of(path: &str) -> Dialect {
     if path.starts_with("/api/") {
         Dialect::Native
-    } else if path == "/v1/messages" {
+    } else if path == "/v1/messages" || path.starts_with("/v1/messages/") {
         Dialect::Anthropic
     } else {
         Dialect::OpenAi

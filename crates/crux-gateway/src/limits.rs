@@ -9,7 +9,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::auth::VirtualKey;
+use crate::keys::CachedKey;
 use crate::error::ApiError;
 
 const WINDOW: Duration = Duration::from_secs(60);
@@ -27,15 +27,15 @@ pub struct Limiter {
 }
 
 impl Limiter {
-    /// Check (and count) one request by `key` for `model` (the name the caller used and the resolved target).
-    pub fn admit(&self, key: &VirtualKey, names: &[&str]) -> Result<(), ApiError> {
+    /// Check (and count) one request by `key` for the model `name`; `model_allowed` says whether the key may use
+    /// the name or any of its targets (the router then skips each target the key may not use).
+    pub fn admit(&self, key: &CachedKey, name: &str, model_allowed: bool) -> Result<(), ApiError> {
         if let Some(allowed) = &key.models
-            && !names.iter().any(|n| allowed.iter().any(|a| a == n))
+            && !model_allowed
         {
             return Err(ApiError::forbidden(format!(
-                "key '{}' may not use model '{}' (allowed: {})",
+                "key '{}' may not use model '{name}' (allowed: {})",
                 key.name,
-                names.first().copied().unwrap_or_default(),
                 allowed.join(", ")
             )));
         }
@@ -142,8 +142,8 @@ impl Limiter {
 mod tests {
     use super::*;
 
-    fn key() -> VirtualKey {
-        VirtualKey {
+    fn key() -> CachedKey {
+        CachedKey {
             id: "vk".into(),
             name: "team".into(),
             rpm: Some(2),
@@ -157,16 +157,16 @@ mod tests {
     fn rpm_models_and_budget() {
         let l = Limiter::default();
         let k = key();
-        assert!(l.admit(&k, &["openai/gpt-4o-mini"]).is_ok());
-        assert!(l.admit(&k, &["smart", "openai/gpt-4o"]).is_ok());
-        let e = l.admit(&k, &["smart"]).unwrap_err();
+        assert!(l.admit(&k, "openai/gpt-4o-mini", true).is_ok());
+        assert!(l.admit(&k, "smart", true).is_ok());
+        let e = l.admit(&k, "smart", true).unwrap_err();
         assert_eq!(e.status, 429);
         assert!(e.retry_after.unwrap() >= 1);
-        let e = l.admit(&k, &["anthropic/claude"]).unwrap_err();
+        let e = l.admit(&k, "anthropic/claude", false).unwrap_err();
         assert_eq!(e.status, 403);
         let l = Limiter::default();
         l.add_spend("vk", 0.6);
-        let e = l.admit(&k, &["smart"]).unwrap_err();
+        let e = l.admit(&k, "smart", true).unwrap_err();
         assert!(e.message.contains("budget"), "{}", e.message);
     }
 }

@@ -18,10 +18,10 @@ use crate::state::AppState;
 /// `(provider, model)` pairs known to the gateway, sorted and deduplicated.
 pub fn known(state: &AppState) -> Vec<(ProviderId, String)> {
     let mut set: BTreeSet<(ProviderId, String)> = BTreeSet::new();
-    for targets in state.config.routes.values() {
+    for targets in state.router.routes().values() {
         set.extend(targets.iter().map(|t| (t.provider, t.model.clone())));
     }
-    if let Ok(registry) = state.registry.read() {
+    if let Ok(registry) = state.router.registry().read() {
         for p in ProviderId::ALL {
             for e in registry.models(p) {
                 set.insert((p, e.id.clone()));
@@ -72,7 +72,7 @@ pub async fn api_models(
         }
         let result = crux_llm::registry::refresh(&state.client(), provider).await;
         let fresh = result.as_ref().ok().cloned();
-        if let Ok(mut registry) = state.registry.write() {
+        if let Ok(mut registry) = state.router.registry().write() {
             let _ = registry.apply_refresh(provider, result);
         }
         if let (Some(snapshot), Some(store)) = (fresh, &state.persistence.store)
@@ -81,7 +81,7 @@ pub async fn api_models(
             tracing::warn!(error = %e, "cannot store the refreshed model snapshot");
         }
     }
-    let Ok(registry) = state.registry.read() else {
+    let Ok(registry) = state.router.registry().read() else {
         return ApiError::new(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
             crux_llm::ErrorCode::Internal,

@@ -9,7 +9,7 @@ use crux_llm::{ModelInfo, ProviderId};
 use crux_store::{ModelRecord, Store};
 use tokio::task::JoinHandle;
 
-use crate::auth::VirtualKey;
+use crate::keys::CachedKey;
 use crate::state::AppState;
 
 /// Load the active virtual keys into the cache (spend folded in, so local spend starts over).
@@ -22,7 +22,7 @@ pub async fn refresh_keys(state: &AppState) -> crux_store::Result<usize> {
     state.keys.replace(keys.into_iter().map(|(hash, k)| {
         (
             hash,
-            VirtualKey {
+            CachedKey {
                 id: k.id,
                 name: k.name,
                 rpm: k.rpm,
@@ -64,7 +64,7 @@ pub async fn load_registry(state: &AppState) -> crux_store::Result<usize> {
             continue;
         };
         let snapshot = snapshot_from_stored(p, stored);
-        if let Ok(mut registry) = state.registry.write() {
+        if let Ok(mut registry) = state.router.registry().write() {
             registry.set_snapshot(snapshot);
             loaded += 1;
         }

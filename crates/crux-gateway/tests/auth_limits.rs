@@ -5,9 +5,9 @@
 mod harness;
 
 use crux_gateway::GatewayConfig;
-use crux_gateway::auth::{VirtualKey, hash_key};
+use crux_gateway::keys::{CachedKey, hash_key};
 use crux_llm::breaker::Clock;
-use harness::Gateway;
+use harness::{Gateway, JsonBody};
 use serde_json::{Value, json};
 
 fn chat(content: &str) -> Value {
@@ -22,7 +22,7 @@ async fn with_master() -> Gateway {
     let g = Gateway::start_with(config, &[], Clock::default()).await;
     g.state.keys.replace([(
         hash_key("vk-team"),
-        VirtualKey {
+        CachedKey {
             id: "vk_1".into(),
             name: "team".into(),
             rpm: Some(2),
@@ -211,16 +211,4 @@ async fn health_and_metrics() {
         "{metrics}"
     );
     assert!(metrics.contains(r#"crux_tokens_total{kind="prompt"}"#));
-}
-
-/// `RequestBuilder::json` needs reqwest's `json` feature; send JSON bytes instead.
-trait JsonBody {
-    fn json_body(self, v: &Value) -> Self;
-}
-
-impl JsonBody for reqwest::RequestBuilder {
-    fn json_body(self, v: &Value) -> Self {
-        self.header("content-type", "application/json")
-            .body(serde_json::to_vec(v).unwrap())
-    }
 }

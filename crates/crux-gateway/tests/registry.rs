@@ -5,7 +5,7 @@
 mod harness;
 
 use crux_gateway::GatewayConfig;
-use crux_gateway::auth::{VirtualKey, hash_key};
+use crux_gateway::keys::{CachedKey, hash_key};
 use crux_llm::breaker::Clock;
 use crux_llm::context::{GuardConfig, GuardRule};
 use harness::Gateway;
@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 async fn v1_models_lists_aliases_and_registry_models() {
     let mut config = GatewayConfig::default();
     config
+        .router
         .routes
         .insert("smart".into(), vec!["openai/gpt-4o".parse().unwrap()]);
     let g = Gateway::start_with(config, &[], Clock::default()).await;
@@ -91,7 +92,10 @@ async fn input_guard_refuses_before_going_upstream() {
         ..GuardConfig::default()
     };
     let config = GatewayConfig {
-        guard,
+        router: crux_llm::RouterConfig {
+            guard,
+            ..Default::default()
+        },
         ..GatewayConfig::default()
     };
     let g = Gateway::start_with(config, &[], Clock::default()).await;
@@ -124,7 +128,7 @@ async fn spend_from_prices_exhausts_a_budget() {
         ..GatewayConfig::default()
     };
     let g = Gateway::start_with(config, &[], Clock::default()).await;
-    let key = VirtualKey {
+    let key = CachedKey {
         id: "vk_b".into(),
         name: "tiny".into(),
         rpm: None,

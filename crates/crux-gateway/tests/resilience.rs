@@ -14,10 +14,13 @@ use serde_json::{Value, json};
 
 fn routed(breaker: BreakerConfig) -> GatewayConfig {
     let mut c = GatewayConfig {
-        breaker,
+        router: crux_llm::RouterConfig {
+            breaker,
+            ..Default::default()
+        },
         ..GatewayConfig::default()
     };
-    c.routes.insert(
+    c.router.routes.insert(
         "smart".into(),
         vec![
             "deepseek/deepseek-chat".parse().unwrap(),
@@ -106,7 +109,7 @@ async fn breaker_opens_fails_fast_and_probes_after_open_ms() {
         assert_eq!(status, 200);
     }
     assert_eq!(
-        g.state.breakers.state("deepseek/deepseek-chat"),
+        g.state.router.breakers().state("deepseek/deepseek-chat"),
         crux_llm::breaker::BreakerState::Open
     );
     let (_, metrics) = g.get("/metrics", "k").await;
@@ -122,7 +125,7 @@ async fn breaker_opens_fails_fast_and_probes_after_open_ms() {
     assert!(text.contains("circuit breaker open"), "{text}");
     clock.advance(Duration::from_millis(10_000));
     assert_eq!(
-        g.state.breakers.state("deepseek/deepseek-chat"),
+        g.state.router.breakers().state("deepseek/deepseek-chat"),
         crux_llm::breaker::BreakerState::HalfOpen
     );
     let (status, _, text) = g.post("/v1/chat/completions", "k", &direct).await;
@@ -132,7 +135,7 @@ async fn breaker_opens_fails_fast_and_probes_after_open_ms() {
         "the half-open probe really went upstream: {text}"
     );
     assert_eq!(
-        g.state.breakers.state("deepseek/deepseek-chat"),
+        g.state.router.breakers().state("deepseek/deepseek-chat"),
         crux_llm::breaker::BreakerState::Open
     );
 }
@@ -165,9 +168,12 @@ async fn errors_after_content_go_in_band() {
 async fn upstream_statuses_map_to_gateway_statuses() {
     // A high threshold: this test sends many failures on purpose and must not trip the breaker.
     let config = GatewayConfig {
-        breaker: BreakerConfig {
+        router: crux_llm::RouterConfig {
+            breaker: BreakerConfig {
             failures: 100,
             open_ms: 1,
+        },
+            ..Default::default()
         },
         ..GatewayConfig::default()
     };

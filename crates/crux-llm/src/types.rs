@@ -69,6 +69,12 @@ impl ChatRequest {
             extra: Map::new(),
         }
     }
+
+    /// A request parsed from a caller that names its model only by a string (an inbound dialect): its `model` is
+    /// empty until the [`crate::Router`] writes the target it sends to.
+    pub fn unrouted(messages: Vec<Message>) -> Self {
+        Self::new(ModelId::new(crate::ProviderId::OpenAi, String::new()), messages)
+    }
 }
 
 /// Who authored a message.

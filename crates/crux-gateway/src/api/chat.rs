@@ -1,242 +1,21 @@
 //! Native `POST /api/chat` and `POST /api/chat/stream` (NDJSON), compatible with the original service's shapes
-//! minus its bugs: provider failures are non-2xx with a code, validation errors are 400.
+//! minus its bugs: provider failures are non-2xx with a code, validation errors are 400. The dialect's parsing and
+//! encoding live in `crux_llm::wire::native`; both routes are served by the shared chat path.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use bytes::Bytes;
-use crux_llm::{
-    ChatRequest, ChatResponse, Message, ModelId, Part, ProviderId, ResponseFormat, Role,
-    StreamEvent, Tool, ToolCall,
-};
-use futures_util::StreamExt;
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use crux_llm::wire::native::inbound::{self as native, ChatBody};
 
-use crate::dialect::{Admitted, admit, failed, outcome, serve_chat};
+use crate::dialect::{ChatCall, Encoder, admit, serve_chat};
 use crate::error::{ApiError, Dialect};
-use crate::routing;
 use crate::state::AppState;
 
 const D: Dialect = Dialect::Native;
-
-/// The native chat body.
-#[derive(Debug, Deserialize)]
-pub struct ChatBody {
-    provider: String,
-    model: String,
-    messages: Vec<NativeMessage>,
-    #[serde(default)]
-    max_tokens: Option<u32>,
-    #[serde(default)]
-    temperature: Option<f32>,
-    #[serde(default)]
-    response_format: Option<String>,
-    #[serde(default)]
-    json_schema: Option<Value>,
-    #[serde(default)]
-    tools: Option<Vec<Value>>,
-    #[serde(default)]
-    extra: Map<String, Value>,
-}
-
-#[derive(Debug, Deserialize)]
-struct NativeMessage {
-    role: String,
-    #[serde(default)]
-    content: Value,
-    #[serde(default)]
-    tool_call_id: Option<String>,
-    #[serde(default)]
-    tool_calls: Option<Vec<Value>>,
-}
-
-fn content_parts(content: &Value) -> Result<Vec<Part>, ApiError> {
-    match content {
-        Value::Null => Ok(Vec::new()),
-        Value::String(s) => Ok(vec![Part::Text { text: s.clone() }]),
-        Value::Array(parts) => parts
-            .iter()
-            .map(|p| {
-                match (
-                    p.get("type").and_then(Value::as_str).unwrap_or("text"),
-                    p.get("text"),
-                ) {
-                    ("text", Some(Value::String(t))) => Ok(Part::Text { text: t.clone() }),
-                    ("json", _) => Ok(Part::Text {
-                        text: p.get("data").map(Value::to_string).unwrap_or_default(),
-                    }),
-                    (kind, _) => Err(ApiError::bad_request(format!(
-                        "unsupported content part type '{kind}'"
-                    ))),
-                }
-            })
-            .collect(),
-        other => Ok(vec![Part::Text {
-            text: other.to_string(),
-        }]),
-    }
-}
-
-fn tool(v: &Value) -> Result<Tool, ApiError> {
-    let f = v.get("function").unwrap_or(v);
-    let name = f
-        .get("name")
-        .and_then(Value::as_str)
-        .filter(|n| !n.is_empty());
-    let name = name.ok_or_else(|| ApiError::bad_request("each tool needs a non-empty 'name'"))?;
-    Ok(Tool {
-        name: name.to_owned(),
-        description: f
-            .get("description")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        parameters: f
-            .get("parameters")
-            .cloned()
-            .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
-        strict: None,
-    })
-}
-
-fn to_core(body: ChatBody) -> Result<(ChatRequest, String), ApiError> {
-    let provider: ProviderId = body
-        .provider
-        .trim()
-        .parse()
-        .map_err(|e| ApiError::bad_request(format!("{e}")))?;
-    if body.model.trim().is_empty() {
-        return Err(ApiError::bad_request("'model' is required"));
-    }
-    if body.messages.is_empty() {
-        return Err(ApiError::bad_request(
-            "'messages' must contain at least one message",
-        ));
-    }
-    if body.max_tokens == Some(0) {
-        return Err(ApiError::bad_request("'max_tokens' must be greater than 0"));
-    }
-    if body.temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
-        return Err(ApiError::bad_request(
-            "'temperature' must be between 0 and 2",
-        ));
-    }
-    let mut messages = Vec::new();
-    for m in body.messages {
-        let role = match m.role.as_str() {
-            "system" => Role::System,
-            "developer" => Role::Developer,
-            "user" => Role::User,
-            "assistant" => Role::Assistant,
-            "tool" => Role::Tool,
-            other => return Err(ApiError::bad_request(format!("unknown role '{other}'"))),
-        };
-        let content = content_parts(&m.content)?;
-        if role == Role::User
-            && content
-                .iter()
-                .all(|p| matches!(p, Part::Text { text } if text.trim().is_empty()))
-        {
-            return Err(ApiError::bad_request("a user message needs non-blank text"));
-        }
-        let tool_calls = m
-            .tool_calls
-            .unwrap_or_default()
-            .iter()
-            .map(|c| {
-                let f = c.get("function").unwrap_or(c);
-                let args = f.get("arguments").map_or_else(String::new, |a| {
-                    a.as_str().map_or_else(|| a.to_string(), str::to_owned)
-                });
-                ToolCall::new(
-                    c.get("id").and_then(Value::as_str).unwrap_or_default(),
-                    f.get("name").and_then(Value::as_str).unwrap_or_default(),
-                    args,
-                )
-            })
-            .collect();
-        messages.push(Message {
-            role,
-            content,
-            tool_calls,
-            tool_call_id: m.tool_call_id,
-            name: None,
-        });
-    }
-    let mut req = ChatRequest::new(ModelId::new(provider, body.model.trim()), messages);
-    req.max_tokens = body.max_tokens;
-    req.temperature = body.temperature;
-    req.tools = body
-        .tools
-        .unwrap_or_default()
-        .iter()
-        .map(tool)
-        .collect::<Result<_, _>>()?;
-    req.response_format = match (body.json_schema, body.response_format.as_deref()) {
-        (Some(schema), _) => ResponseFormat::JsonSchema {
-            name: "response".into(),
-            schema,
-            strict: None,
-        },
-        (None, Some("json_object")) => ResponseFormat::JsonObject,
-        (None, None | Some("text")) => ResponseFormat::Text,
-        (None, Some(other)) => {
-            return Err(ApiError::bad_request(format!(
-                "unknown response_format '{other}'"
-            )));
-        }
-    };
-    req.extra = body.extra;
-    let name = req.model.to_string();
-    Ok((req, name))
-}
-
-/// The original service's response shape.
-fn native_response(resp: &ChatResponse, latency_ms: u128) -> Value {
-    let text = resp.text();
-    let mut parts: Vec<Value> = Vec::new();
-    if !text.is_empty() {
-        parts.push(match serde_json::from_str::<Value>(&text) {
-            Ok(v @ (Value::Object(_) | Value::Array(_))) => {
-                json!({"type": "json", "text": text, "data": v})
-            }
-            _ => json!({"type": "text", "text": text}),
-        });
-    }
-    for c in &resp.message.tool_calls {
-        parts.push(json!({"type": "tool_call", "data": {"id": c.id, "name": c.name, "arguments": c.arguments}}));
-    }
-    json!({"ok": true, "response": {
-        "text": text,
-        "parts": if parts.is_empty() { Value::Null } else { Value::Array(parts) },
-        "raw": null,
-        "meta": {
-            "provider_name": resp.provider,
-            "model_name": resp.model,
-            "latency_ms": latency_ms,
-            "token_usage": {"prompt": resp.usage.prompt, "completion": resp.usage.completion, "total": resp.usage.total},
-            "extra": {"finish_reason": resp.finish.as_str(), "response_id": resp.id},
-        },
-    }})
-}
-
-/// Parse, validate, authenticate and admit a native chat request.
-fn prepare(
-    state: &AppState,
-    headers: &HeaderMap,
-    peer: SocketAddr,
-    body: &Bytes,
-) -> Result<(ChatRequest, String, Admitted), ApiError> {
-    let body: ChatBody = serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("invalid body: {e}")))?;
-    let (req, name) = to_core(body)?;
-    let admitted = admit(state, headers, peer, &name, D)?;
-    Ok((req, name, admitted))
-}
 
 /// `POST /api/chat`.
 pub async fn chat(
@@ -245,49 +24,9 @@ pub async fn chat(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (req, name, admitted) = match prepare(&state, &headers, peer, &body) {
-        Ok(p) => p,
-        Err(e) => return e.render(D),
-    };
-    serve_chat(state, admitted, req, &name, "api_chat", D, None, |r| {
-        native_response(r, r.latency.as_millis())
-    })
-    .await
-}
-
-fn line(v: &Value) -> Bytes {
-    let mut out = serde_json::to_vec(v).unwrap_or_default();
-    out.push(b'\n');
-    Bytes::from(out)
-}
-
-/// One NDJSON line for a stream item; exactly one `final` or `error` line ends the stream.
-fn ndjson(item: &Result<StreamEvent, crux_llm::Error>) -> Option<Bytes> {
-    let v = match item {
-        Ok(StreamEvent::TextDelta { text }) => {
-            json!({"type": "delta", "delta": text, "structured": null, "finish": false, "error": null})
-        }
-        Ok(StreamEvent::ToolCallDelta {
-            index,
-            id,
-            name,
-            args_fragment,
-            ..
-        }) => json!({"type": "delta", "delta": null,
-            "structured": {"tool_call": {"index": index, "id": id, "name": name, "arguments": args_fragment}},
-            "finish": false, "error": null}),
-        Ok(StreamEvent::Usage(u)) => json!({"type": "delta", "delta": null,
-            "structured": {"token_usage": {"prompt": u.prompt, "completion": u.completion, "total": u.total}},
-            "finish": false, "error": null}),
-        Ok(StreamEvent::Finish { reason, metrics }) => {
-            json!({"type": "final", "delta": null, "structured":
-            {"finish_reason": reason.as_str(), "metrics": metrics}, "finish": true, "error": null})
-        }
-        Err(e) => json!({"type": "error", "delta": null, "structured": null, "finish": true,
-            "error": format!("{}:{}", e.code(), e)}),
-        Ok(StreamEvent::Start { .. } | StreamEvent::ReasoningDelta { .. }) => return None,
-    };
-    Some(line(&v))
+    handle(state, peer, &headers, &body, false)
+        .await
+        .unwrap_or_else(|e| e.render(D))
 }
 
 /// `POST /api/chat/stream`.
@@ -297,65 +36,29 @@ pub async fn chat_stream(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (req, name, admitted) = match prepare(&state, &headers, peer, &body) {
-        Ok(p) => p,
-        Err(e) => return e.render(D),
-    };
-    let mut o = outcome("api_chat_stream", &name, &admitted, &req);
-    let peeked = match routing::open_stream(&state, &admitted.targets, &req, D).await {
-        Ok(p) => p,
-        Err(f) => return failed(&state, o, f, admitted.started, D),
-    };
-    o.target = Some(peeked.target.clone());
-    o.streamed = true;
-    let started = admitted.started;
-    let buffered = futures_util::stream::iter(peeked.buffered);
-    let items = buffered.chain(peeked.stream);
-    let state2 = Arc::clone(&state);
-    let stream = items.filter_map(move |item| {
-        match &item {
-            Ok(StreamEvent::Usage(u)) => o.usage = *u,
-            Ok(StreamEvent::Finish { .. }) | Err(_) => {
-                o.latency = started.elapsed();
-                o.error = item.as_ref().err().map(|e| (e.code(), e.to_string()));
-                state2.finish(&o);
-            }
-            _ => {}
-        }
-        std::future::ready(ndjson(&item).map(Ok::<_, std::convert::Infallible>))
-    });
-    let mut resp = Response::new(Body::from_stream(stream));
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/x-ndjson"),
-    );
-    resp
+    handle(state, peer, &headers, &body, true)
+        .await
+        .unwrap_or_else(|e| e.render(D))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn native_body_validation() {
-        let ok: ChatBody = serde_json::from_value(json!({"provider": "openai", "model": "gpt-4o-mini",
-            "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}],
-            "response_format": "json_object", "tools": [{"name": "f", "parameters": {"type": "object"}}]}))
-        .unwrap();
-        let (req, name) = to_core(ok).unwrap();
-        assert_eq!(name, "openai/gpt-4o-mini");
-        assert_eq!(req.response_format, ResponseFormat::JsonObject);
-        assert_eq!(req.tools[0].name, "f");
-        for bad in [
-            json!({"provider": "nope", "model": "m", "messages": [{"role": "user", "content": "x"}]}),
-            json!({"provider": "openai", "model": "", "messages": [{"role": "user", "content": "x"}]}),
-            json!({"provider": "openai", "model": "m", "messages": []}),
-            json!({"provider": "openai", "model": "m", "messages": [{"role": "user", "content": "  "}]}),
-            json!({"provider": "openai", "model": "m", "max_tokens": 0, "messages": [{"role": "user", "content": "x"}]}),
-            json!({"provider": "openai", "model": "m", "temperature": 3.0, "messages": [{"role": "user", "content": "x"}]}),
-        ] {
-            let body: ChatBody = serde_json::from_value(bad.clone()).unwrap();
-            assert_eq!(to_core(body).unwrap_err().status, 400, "{bad}");
-        }
-    }
+async fn handle(
+    state: Arc<AppState>,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: &[u8],
+    stream: bool,
+) -> Result<Response, ApiError> {
+    let body: ChatBody = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("invalid body: {e}")))?;
+    let (req, name) = native::to_core(body).map_err(ApiError::bad_request)?;
+    let admitted = admit(&state, headers, peer, &name, D)?;
+    let call = ChatCall {
+        admitted,
+        req,
+        route: if stream { "api_chat_stream" } else { "api_chat" },
+        origin: None,
+        encoder: stream.then_some(Encoder::Native),
+        render: |r: &crux_llm::ChatResponse| native::response(r, r.latency.as_millis()),
+    };
+    serve_chat(state, call).await
 }

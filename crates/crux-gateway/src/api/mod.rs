@@ -30,7 +30,7 @@ pub async fn providers(
     if let Err(e) = authenticate(&state, &headers, peer.ip()) {
         return e.render(Dialect::Native);
     }
-    let breakers = state.breakers.snapshot();
+    let breakers = state.router.breakers().snapshot();
     let providers: Vec<serde_json::Value> = ProviderId::ALL
         .iter()
         .map(|p| {

@@ -8,9 +8,10 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use bytes::Bytes;
 use crux_llm::wire::anthropic::inbound::{self, EventEncoder};
+use crux_llm::Wire;
 use crux_llm::wire::anthropic::types::MessagesRequest;
 
-use super::{Encoder, admit, serve_chat};
+use super::{ChatCall, Encoder, admit, serve_chat};
 use crate::error::{ApiError, Dialect};
 use crate::state::AppState;
 
@@ -23,26 +24,29 @@ pub async fn messages(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let wire: MessagesRequest = match serde_json::from_slice(&body) {
-        Ok(b) => b,
-        Err(e) => return ApiError::bad_request(format!("invalid request body: {e}")).render(D),
-    };
+    handle(state, peer, &headers, &body)
+        .await
+        .unwrap_or_else(|e| e.render(D))
+}
+
+async fn handle(
+    state: Arc<AppState>,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let wire: MessagesRequest = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))?;
     let name = wire.model.clone();
-    let admitted = match admit(&state, &headers, peer, &name, D) {
-        Ok(a) => a,
-        Err(e) => return e.render(D),
+    let admitted = admit(&state, headers, peer, &name, D)?;
+    let (req, stream) = inbound::to_core(wire).map_err(ApiError::bad_request)?;
+    let call = ChatCall {
+        admitted,
+        req,
+        route: "messages",
+        origin: Some(Wire::Anthropic),
+        encoder: stream.then(|| Encoder::Anthropic(EventEncoder::new(&name))),
+        render: |r: &crux_llm::ChatResponse| inbound::response(r, &name),
     };
-    let first = match admitted.first() {
-        Ok(f) => f,
-        Err(e) => return e.render(D),
-    };
-    let (req, stream) = match inbound::to_core(wire, first) {
-        Ok(r) => r,
-        Err(msg) => return ApiError::bad_request(msg).render(D),
-    };
-    let encoder = stream.then(|| Encoder::Anthropic(EventEncoder::new(&name)));
-    serve_chat(state, admitted, req, &name, "messages", D, encoder, |r| {
-        inbound::response(r, &name)
-    })
-    .await
+    serve_chat(state, call).await
 }

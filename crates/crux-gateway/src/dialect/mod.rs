@@ -1,9 +1,10 @@
-//! What the OpenAI and Anthropic dialects share: request admission, the streamed response body, outcome accounting.
+//! What every chat dialect shares: admission (auth, name resolution, the caller's limits), one [`ChatCall`] served
+//! through the library router, and the accounting of its outcome — exactly once, also when the client leaves.
 
 pub mod anthropic;
 pub mod openai;
+pub mod stream;
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,26 +12,64 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
-use bytes::Bytes;
-use crux_llm::wire::anthropic::inbound::EventEncoder;
-use crux_llm::wire::openai::inbound::ChunkEncoder;
-use crux_llm::{ChatRequest, ChatStream, Error, ErrorCode, ModelId, Role, StreamEvent};
-use futures_util::StreamExt;
+use crux_llm::{
+    CallOptions, ChatRequest, ChatResponse, Error, ModelId, ProviderId, ResolveError, Role, Route,
+    RouteFailure, Wire,
+};
 
+use crate::accounting::{self, Outcome};
 use crate::auth::{Caller, authenticate};
 use crate::error::{ApiError, Dialect};
-use crate::routing::{self, Failed, Peeked};
-use crate::state::{AppState, Outcome};
+use crate::state::AppState;
+pub use stream::Encoder;
 
 /// An authenticated, resolved and admitted request.
 #[derive(Debug)]
 pub struct Admitted {
     /// Who called.
     pub caller: Caller,
-    /// Targets to try.
-    pub targets: Vec<ModelId>,
+    /// The resolved name and its targets.
+    pub route: Route,
     /// When the request arrived.
     pub started: Instant,
+}
+
+impl Admitted {
+    /// The first target (routes always have at least one).
+    pub fn first(&self) -> Result<ModelId, ApiError> {
+        self.route
+            .targets
+            .first()
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("the route has no targets"))
+    }
+}
+
+/// The provider a bare model name falls back to on each dialect's routes.
+fn native_provider(dialect: Dialect) -> Option<ProviderId> {
+    match dialect {
+        Dialect::OpenAi => Some(ProviderId::OpenAi),
+        Dialect::Anthropic => Some(ProviderId::Anthropic),
+        Dialect::Native => None,
+    }
+}
+
+impl From<ResolveError> for ApiError {
+    fn from(e: ResolveError) -> Self {
+        match e {
+            ResolveError::Unknown { .. } => ApiError::not_found(e.to_string()),
+            ResolveError::Empty | ResolveError::NeedsProvider(_) => {
+                ApiError::bad_request(e.to_string())
+            }
+        }
+    }
+}
+
+/// Whether a virtual key with `allowed` models may use `target` of `route`: an allowed alias grants its targets;
+/// otherwise the target itself must be listed.
+fn permitted(allowed: &[String], route: &Route, target: &ModelId) -> bool {
+    let listed = |name: &str| allowed.iter().any(|a| a == name);
+    (route.alias && listed(&route.name)) || listed(&target.to_string())
 }
 
 /// Authenticate, resolve the model name and apply the caller's limits.
@@ -43,14 +82,15 @@ pub fn admit(
 ) -> Result<Admitted, ApiError> {
     let started = Instant::now();
     let caller = authenticate(state, headers, peer.ip())?;
-    let targets = routing::resolve(state, model, dialect)?;
+    let route = state.router.resolve(model, native_provider(dialect))?;
     if let Caller::Virtual(key) = &caller {
-        let first = targets.first().map(ToString::to_string).unwrap_or_default();
-        state.limiter.admit(key, &[model, &first])?;
+        let allowed = key.models.as_deref();
+        let any = allowed.is_none_or(|a| route.targets.iter().any(|t| permitted(a, &route, t)));
+        state.limiter.admit(key, &route.name, any)?;
     }
     Ok(Admitted {
         caller,
-        targets,
+        route,
         started,
     })
 }
@@ -65,233 +105,134 @@ pub fn last_user_text(req: &ChatRequest) -> String {
         .unwrap_or_default()
 }
 
-/// Start an outcome record for an admitted request.
-pub fn outcome(
-    route: &'static str,
-    model: &str,
-    admitted: &Admitted,
-    req: &ChatRequest,
-) -> Outcome {
-    let mut o = Outcome::new(route, model);
-    o.key_id = admitted.caller.key_id().map(str::to_owned);
-    o.request_text = last_user_text(req);
-    o
+/// One chat request to serve: streamed through `encoder` when given, else answered as `render(response)`.
+pub struct ChatCall<R> {
+    /// The admitted request.
+    pub admitted: Admitted,
+    /// The unrouted core request.
+    pub req: ChatRequest,
+    /// Route label for metrics and logs.
+    pub route: &'static str,
+    /// The wire the request's passthrough fields came from.
+    pub origin: Option<Wire>,
+    /// Streams in this encoding; `None` answers JSON.
+    pub encoder: Option<Encoder>,
+    /// The JSON body of a non-streamed answer.
+    pub render: R,
 }
 
-/// Account for a request that failed on every target and render its error.
-pub fn failed(
-    state: &AppState,
-    mut o: Outcome,
-    f: Failed,
-    started: Instant,
-    dialect: Dialect,
-) -> Response {
-    let err = ApiError::from(&f.error);
-    o.target = f.target;
-    o.fallbacks = f.fallbacks;
-    o.latency = started.elapsed();
-    o.error = Some((err.code, err.message.clone()));
-    state.finish(&o);
-    err.render(dialect)
-}
-
-/// Encodes stream events in the caller's dialect.
-#[derive(Debug)]
-pub enum Encoder {
-    /// `chat.completion.chunk` frames.
-    OpenAi(ChunkEncoder),
-    /// Named Anthropic events.
-    Anthropic(EventEncoder),
-}
-
-impl Encoder {
-    fn encode(&mut self, ev: &StreamEvent, out: &mut Vec<u8>) {
-        match self {
-            Encoder::OpenAi(e) => e.encode(ev, out),
-            Encoder::Anthropic(e) => e.encode(ev, out),
-        }
-    }
-
-    fn error(&mut self, err: &Error, out: &mut Vec<u8>) {
-        let api = ApiError::from(err);
-        match self {
-            Encoder::OpenAi(e) => e.error(&api.message, api.code.as_str(), out),
-            Encoder::Anthropic(e) => {
-                let kind = match api.code {
-                    ErrorCode::Overloaded => "overloaded_error",
-                    ErrorCode::RateLimit => "rate_limit_error",
-                    _ => "api_error",
-                };
-                e.error(kind, &api.message, out);
-            }
-        }
-    }
-}
-
-/// The body of a committed stream: buffered events first, then the rest; accounts for the outcome exactly once,
-/// including when the client disconnects (the upstream stream is dropped with the body).
-struct StreamBody {
-    state: Arc<AppState>,
-    buffered: VecDeque<Result<StreamEvent, Error>>,
-    stream: ChatStream,
-    encoder: Encoder,
+/// An outcome recorded when dropped unrecorded: a non-streamed request whose client left is logged `cancelled`.
+struct Pending<'a> {
+    state: &'a AppState,
     outcome: Option<Outcome>,
     started: Instant,
-    upstream_started: Instant,
-    text: String,
 }
 
-impl StreamBody {
-    async fn next_chunk(&mut self) -> Option<Bytes> {
-        self.outcome.as_ref()?;
-        let item = match self.buffered.pop_front() {
-            Some(item) => Some(item),
-            None => self.stream.next().await,
-        };
-        let mut out = Vec::with_capacity(256);
-        match item {
-            Some(Ok(ev)) => {
-                match &ev {
-                    StreamEvent::TextDelta { text } if self.text.len() < 64 * 1024 => {
-                        self.text.push_str(text)
-                    }
-                    StreamEvent::Usage(u) => {
-                        if let Some(o) = self.outcome.as_mut() {
-                            o.usage = *u;
-                        }
-                    }
-                    StreamEvent::Finish { metrics, .. } => {
-                        self.finish(None, metrics.time_to_first_token_ms)
-                    }
-                    _ => {}
-                }
-                self.encoder.encode(&ev, &mut out);
-            }
-            Some(Err(e)) => {
-                self.encoder.error(&e, &mut out);
-                let ttft = e.metrics().and_then(|m| m.time_to_first_token_ms);
-                self.finish(Some(&e), ttft);
-            }
-            None => {
-                let e = Error::Truncated {
-                    provider: self.stream_provider(),
-                };
-                self.encoder.error(&e, &mut out);
-                self.finish(Some(&e), None);
-            }
-        }
-        Some(Bytes::from(out))
-    }
-
-    fn stream_provider(&self) -> crux_llm::ProviderId {
-        self.outcome
-            .as_ref()
-            .and_then(|o| o.target.as_ref())
-            .map_or(crux_llm::ProviderId::OpenAi, |t| t.provider)
-    }
-
-    fn finish(&mut self, error: Option<&Error>, ttft_ms: Option<u64>) {
+impl Pending<'_> {
+    fn record(&mut self, fill: impl FnOnce(&mut Outcome)) {
         if let Some(mut o) = self.outcome.take() {
+            fill(&mut o);
             o.latency = self.started.elapsed();
-            o.upstream = Some(self.upstream_started.elapsed());
-            o.ttft = ttft_ms.map(std::time::Duration::from_millis);
-            o.response_text = std::mem::take(&mut self.text);
-            o.error = error.map(|e| (e.code(), e.to_string()));
-            self.state.finish(&o);
+            accounting::record(self.state, &o);
         }
     }
 }
 
-impl Drop for StreamBody {
+impl Drop for Pending<'_> {
     fn drop(&mut self) {
-        if self.outcome.is_some() {
-            self.finish(Some(&Error::Cancelled), None);
-        }
+        self.record(|o| o.error = Some((Error::Cancelled.code(), Error::Cancelled.to_string())));
     }
 }
 
-/// Turn a committed stream into an SSE response.
-pub fn sse_response(
-    state: Arc<AppState>,
-    peeked: Peeked,
-    encoder: Encoder,
-    mut o: Outcome,
-    started: Instant,
-) -> Response {
-    let target = peeked.target.to_string();
-    o.target = Some(peeked.target.clone());
-    o.fallbacks = peeked.fallbacks;
-    o.streamed = true;
-    let body = StreamBody {
-        state,
-        buffered: peeked.buffered.into(),
-        stream: peeked.stream,
+fn failure(o: &mut Outcome, f: &RouteFailure) -> ApiError {
+    let err = api_error(f);
+    o.target = Some(f.target().clone());
+    o.fallbacks = f.fallbacks();
+    o.retries.clone_from(&f.retries);
+    o.error = Some((err.code, err.message.clone()));
+    err
+}
+
+/// The caller-facing error of a failed route: a key's forbidden targets answer 403.
+fn api_error(f: &RouteFailure) -> ApiError {
+    match f.error().root() {
+        Error::Forbidden(message) => ApiError::forbidden(message.clone()),
+        e => ApiError::from(e),
+    }
+}
+
+/// Serve an admitted chat request through the router; the outcome is accounted exactly once.
+pub async fn serve_chat<R>(state: Arc<AppState>, call: ChatCall<R>) -> Result<Response, ApiError>
+where
+    R: FnOnce(&ChatResponse) -> serde_json::Value,
+{
+    let ChatCall {
+        admitted,
+        req,
+        route,
+        origin,
         encoder,
-        outcome: Some(o),
-        started,
-        upstream_started: started,
-        text: String::new(),
+        render,
+    } = call;
+    let mut o = Outcome::new(route, &admitted.route.name);
+    o.key_id = admitted.caller.key_id().map(str::to_owned);
+    o.request_text = last_user_text(&req);
+    let allowed = match &admitted.caller {
+        Caller::Virtual(k) => k.models.clone(),
+        _ => None,
     };
-    let stream = futures_util::stream::unfold(body, |mut b| async move {
-        let chunk = b.next_chunk().await?;
-        Some((Ok::<_, std::convert::Infallible>(chunk), b))
-    });
-    let mut resp = Response::new(Body::from_stream(stream));
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    if let Ok(v) = HeaderValue::from_str(&target) {
-        h.insert("x-crux-target", v);
-    }
-    resp
-}
-
-/// Serve an admitted chat request: stream through `encoder` when given, else answer `render(response)` as JSON.
-#[allow(clippy::too_many_arguments)]
-pub async fn serve_chat(
-    state: Arc<AppState>,
-    admitted: Admitted,
-    req: ChatRequest,
-    name: &str,
-    route: &'static str,
-    dialect: Dialect,
-    encoder: Option<Encoder>,
-    render: impl FnOnce(&crux_llm::ChatResponse) -> serde_json::Value,
-) -> Response {
-    let mut o = outcome(route, name, &admitted, &req);
+    let permit = |t: &ModelId| {
+        allowed
+            .as_deref()
+            .is_none_or(|a| permitted(a, &admitted.route, t))
+    };
+    let opts = CallOptions {
+        origin,
+        permit: Some(&permit),
+    };
+    let mut pending = Pending {
+        state: &state,
+        outcome: Some(o),
+        started: admitted.started,
+    };
     if let Some(encoder) = encoder {
-        return match routing::open_stream(&state, &admitted.targets, &req, dialect).await {
-            Ok(peeked) => sse_response(state, peeked, encoder, o, admitted.started),
-            Err(f) => failed(&state, o, f, admitted.started, dialect),
+        return match state.router.stream(&admitted.route, req, opts).await {
+            Ok(routed) => {
+                let o = pending.outcome.take().unwrap_or_else(|| Outcome::new(route, ""));
+                drop(pending);
+                Ok(stream::response(
+                    Arc::clone(&state),
+                    routed,
+                    encoder,
+                    o,
+                    admitted.started,
+                ))
+            }
+            Err(f) => {
+                let mut err = None;
+                pending.record(|o| err = Some(failure(o, &f)));
+                Err(err.unwrap_or_else(|| api_error(&f)))
+            }
         };
     }
-    match routing::chat(&state, &admitted.targets, &req, dialect).await {
+    match state.router.chat(&admitted.route, req, opts).await {
         Ok(served) => {
-            o.target = Some(served.target.clone());
-            o.fallbacks = served.fallbacks;
-            o.upstream = Some(served.upstream);
-            o.usage = served.response.usage;
-            o.response_text = served.response.text();
-            o.latency = admitted.started.elapsed();
-            let resp = json_response(&render(&served.response), &served.target);
-            state.finish(&o);
-            resp
+            let resp = json_response(&render(&served.value), &served.target);
+            pending.record(|o| {
+                o.target = Some(served.target.clone());
+                o.fallbacks = served.fallbacks;
+                o.retries = served.retries;
+                o.upstream = Some(served.upstream);
+                o.usage = served.value.usage;
+                o.response_text = served.value.text();
+            });
+            Ok(resp)
         }
-        Err(f) => failed(&state, o, f, admitted.started, dialect),
-    }
-}
-
-impl Admitted {
-    /// The first target (routes always have at least one).
-    pub fn first(&self) -> Result<ModelId, ApiError> {
-        self.targets
-            .first()
-            .cloned()
-            .ok_or_else(|| ApiError::not_found("the route has no targets"))
+        Err(f) => {
+            let mut err = None;
+            pending.record(|o| err = Some(failure(o, &f)));
+            Err(err.unwrap_or_else(|| api_error(&f)))
+        }
     }
 }
 

@@ -11,14 +11,15 @@ use base64::Engine;
 use bytes::Bytes;
 use crux_llm::wire::openai::inbound::{self, ChunkEncoder};
 use crux_llm::wire::openai::types::ChatCompletionRequest;
-use crux_llm::{EmbedRequest, ProviderId};
+use crux_llm::{EmbedRequest, ProviderId, Wire};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Encoder, admit, json_response, serve_chat};
+use super::{ChatCall, Encoder, admit, json_response, serve_chat};
 use crate::auth::authenticate;
 use crate::error::{ApiError, Dialect};
-use crate::state::{AppState, Outcome};
+use crate::accounting::{self, Outcome};
+use crate::state::AppState;
 
 const D: Dialect = Dialect::OpenAi;
 
@@ -40,23 +41,21 @@ pub async fn chat_completions(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let wire: ChatCompletionRequest = match parse(&body) {
-        Ok(b) => b,
-        Err(e) => return e.render(D),
-    };
+    chat(state, peer, &headers, &body)
+        .await
+        .unwrap_or_else(|e| e.render(D))
+}
+
+async fn chat(
+    state: Arc<AppState>,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let wire: ChatCompletionRequest = parse(body)?;
     let name = wire.model.clone();
-    let admitted = match admit(&state, &headers, peer, &name, D) {
-        Ok(a) => a,
-        Err(e) => return e.render(D),
-    };
-    let first = match admitted.first() {
-        Ok(f) => f,
-        Err(e) => return e.render(D),
-    };
-    let (req, delivery) = match inbound::to_core(wire, first) {
-        Ok(r) => r,
-        Err(msg) => return ApiError::bad_request(msg).render(D),
-    };
+    let admitted = admit(&state, headers, peer, &name, D)?;
+    let (req, delivery) = inbound::to_core(wire).map_err(ApiError::bad_request)?;
     let created = unix_now();
     let encoder = delivery
         .stream
@@ -64,17 +63,15 @@ pub async fn chat_completions(
     let render = |r: &crux_llm::ChatResponse| {
         serde_json::to_value(inbound::response(r, &name, created)).unwrap_or_default()
     };
-    serve_chat(
-        state,
+    let call = ChatCall {
         admitted,
         req,
-        &name,
-        "chat_completions",
-        D,
+        route: "chat_completions",
+        origin: Some(Wire::OpenAi),
         encoder,
         render,
-    )
-    .await
+    };
+    serve_chat(state, call).await
 }
 
 /// `POST /v1/embeddings` body.
@@ -153,14 +150,14 @@ pub async fn embeddings(
                 "usage": {"prompt_tokens": prompt, "total_tokens": resp.usage.total.unwrap_or(prompt)}});
             o.usage = resp.usage;
             o.latency = admitted.started.elapsed();
-            state.finish(&o);
+            accounting::record(&state, &o);
             json_response(&body, &target)
         }
         Err(e) => {
             let err = ApiError::from(&e);
             o.error = Some((err.code, err.message.clone()));
             o.latency = admitted.started.elapsed();
-            state.finish(&o);
+            accounting::record(&state, &o);
             err.render(D)
         }
     }
@@ -177,8 +174,8 @@ pub async fn models(
     }
     let created = unix_now();
     let mut data: Vec<Value> = state
-        .config
-        .routes
+        .router
+        .routes()
         .keys()
         .map(
             |alias| json!({"id": alias, "object": "model", "created": created, "owned_by": "crux"}),

@@ -33,13 +33,20 @@ impl Drop for Gateway {
 
 /// Every provider pointed at the mock, except `dead` ones pointed at a closed port.
 pub fn client(mock: &MockServer, dead: &[ProviderId]) -> Client {
+    client_retrying(mock, dead, 0)
+}
+
+/// [`client`] with `retries` quick retries.
+pub fn client_retrying(mock: &MockServer, dead: &[ProviderId], retries: u32) -> Client {
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap();
     let mut b = Client::builder()
         .retry(RetryPolicy {
-            max_retries: 0,
+            max_retries: retries,
+            initial_backoff: Duration::from_millis(5),
+            max_backoff: Duration::from_millis(20),
             ..RetryPolicy::default()
         })
         .timeouts(Timeouts {
@@ -164,6 +171,27 @@ impl Stored {
 
     /// A gateway on the store at `url` (several may share one store).
     pub async fn start_url(url: &str, master: Option<&str>, dir: tempfile::TempDir) -> Stored {
+        let config = GatewayConfig {
+            master_key: master.map(Into::into),
+            ..GatewayConfig::default()
+        };
+        Self::start_full(url, config, &[], 0, dir).await
+    }
+
+    /// A gateway with `config` on a fresh SQLite store, `dead` providers unreachable, `retries` quick retries.
+    pub async fn start_config(config: GatewayConfig, dead: &[ProviderId], retries: u32) -> Stored {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("crux.db").display());
+        Self::start_full(&url, config, dead, retries, dir).await
+    }
+
+    async fn start_full(
+        url: &str,
+        config: GatewayConfig,
+        dead: &[ProviderId],
+        retries: u32,
+        dir: tempfile::TempDir,
+    ) -> Stored {
         let store = crux_store::Store::connect(url).await.unwrap();
         store.migrate().await.unwrap();
         let queue = crux_store::WriteQueue::spawn(
@@ -179,12 +207,9 @@ impl Stored {
             vault: Some(crux_store::VaultKey::generate().unwrap()),
             env_keys: Vec::new(),
         };
-        let config = GatewayConfig {
-            master_key: master.map(Into::into),
-            ..GatewayConfig::default()
-        };
         let mock = MockServer::start().await.unwrap();
-        let state = AppState::build(client(&mock, &[]), config, Clock::default(), persistence);
+        let client = client_retrying(&mock, dead, retries);
+        let state = AppState::build(client, config, Clock::default(), persistence);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -209,5 +234,17 @@ impl Stored {
     /// Drain the write queue so everything enqueued so far is stored.
     pub async fn drain(&mut self) -> crux_store::QueueStats {
         self.queue.take().unwrap().shutdown().await
+    }
+}
+
+/// `RequestBuilder::json` needs reqwest's `json` feature; send JSON bytes instead.
+pub trait JsonBody {
+    fn json_body(self, v: &serde_json::Value) -> Self;
+}
+
+impl JsonBody for reqwest::RequestBuilder {
+    fn json_body(self, v: &serde_json::Value) -> Self {
+        self.header("content-type", "application/json")
+            .body(serde_json::to_vec(v).unwrap())
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod anthropic;
 pub mod gemini;
+pub mod native;
 pub mod ollama;
 pub mod openai;
 pub mod responses;

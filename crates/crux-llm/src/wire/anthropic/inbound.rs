@@ -4,14 +4,14 @@
 use serde_json::{Map, Value, json};
 
 use super::types::{Block, Content, MessagesRequest, SystemPrompt};
-use crate::model_id::ModelId;
 use crate::types::{
     ChatRequest, ChatResponse, FinishReason, ImageSource, Message, Part, ResponseFormat,
     StreamEvent, Tool, ToolCall, ToolChoice, Usage,
 };
 
-/// Convert an inbound body to a core request for `model`; errors are messages for a 400.
-pub fn to_core(body: MessagesRequest, model: ModelId) -> Result<(ChatRequest, bool), String> {
+/// Convert an inbound body to an unrouted core request (the router writes the target); errors are messages for
+/// a 400.
+pub fn to_core(body: MessagesRequest) -> Result<(ChatRequest, bool), String> {
     if body.messages.is_empty() {
         return Err("messages: at least one message is required".into());
     }
@@ -39,7 +39,7 @@ pub fn to_core(body: MessagesRequest, model: ModelId) -> Result<(ChatRequest, bo
             other => return Err(format!("messages: unexpected role '{other}'")),
         }
     }
-    let mut req = ChatRequest::new(model, messages);
+    let mut req = ChatRequest::unrouted(messages);
     req.tools = body
         .tools
         .unwrap_or_default()

@@ -7,10 +7,7 @@ use crate::types::{Role, StreamMetrics};
 use crate::wire::Flow;
 
 fn parse(v: Value) -> Result<(ChatRequest, bool), String> {
-    to_core(
-        serde_json::from_value(v).unwrap(),
-        ModelId::new(ProviderId::OpenAi, "gpt-4o"),
-    )
+    to_core(serde_json::from_value(v).unwrap())
 }
 
 #[test]

@@ -8,7 +8,6 @@ use super::types::{
     ChatCompletion, ChatCompletionRequest, Choice, CompletionDetails, PromptDetails, StopField,
     WireContent, WireFunctionCall, WireMessage, WirePart, WireToolCall, WireUsage,
 };
-use crate::model_id::ModelId;
 use crate::types::{
     ChatRequest, ChatResponse, FinishReason, ImageSource, Message, Part, ResponseFormat, Role,
     StreamEvent, Tool, ToolCall, ToolChoice, Usage,
@@ -23,11 +22,9 @@ pub struct Delivery {
     pub include_usage: bool,
 }
 
-/// Convert an inbound body to a core request for `model`; errors are messages for a 400.
-pub fn to_core(
-    body: ChatCompletionRequest,
-    model: ModelId,
-) -> Result<(ChatRequest, Delivery), String> {
+/// Convert an inbound body to an unrouted core request (the router writes the target); errors are messages for
+/// a 400.
+pub fn to_core(body: ChatCompletionRequest) -> Result<(ChatRequest, Delivery), String> {
     if body.messages.is_empty() {
         return Err("'messages' must contain at least one message".into());
     }
@@ -41,7 +38,7 @@ pub fn to_core(
         .into_iter()
         .map(message)
         .collect::<Result<Vec<_>, _>>()?;
-    let mut req = ChatRequest::new(model, messages);
+    let mut req = ChatRequest::unrouted(messages);
     req.tools = body
         .tools
         .unwrap_or_default()

@@ -6,10 +6,7 @@ use crate::providers::ProviderId;
 use crate::types::StreamMetrics;
 
 fn parse(v: Value) -> Result<(ChatRequest, Delivery), String> {
-    to_core(
-        serde_json::from_value(v).unwrap(),
-        ModelId::new(ProviderId::Anthropic, "claude"),
-    )
+    to_core(serde_json::from_value(v).unwrap())
 }
 
 #[test]

@@ -1,0 +1,190 @@
+//! The one stream-serving path for every dialect: buffered peek events first, then the rest, each encoded by the
+//! dialect's encoder (SSE chunks, named SSE events, or NDJSON lines; the content type comes from the encoder). The
+//! outcome is accounted exactly once — on finish, on error, on a stream that ends early, and on drop when the
+//! client leaves (`cancelled`; the upstream stream is dropped with the body).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use bytes::Bytes;
+use crux_llm::router::Peeked;
+use crux_llm::wire::anthropic::inbound::EventEncoder;
+use crux_llm::wire::native::inbound as native;
+use crux_llm::wire::openai::inbound::ChunkEncoder;
+use crux_llm::{ChatStream, Error, ErrorCode, Routed, StreamEvent};
+use futures_util::StreamExt;
+
+use crate::accounting::{self, Outcome};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Encodes stream events in the caller's dialect.
+#[derive(Debug)]
+pub enum Encoder {
+    /// `chat.completion.chunk` SSE frames.
+    OpenAi(ChunkEncoder),
+    /// Named Anthropic SSE events.
+    Anthropic(EventEncoder),
+    /// The native API's NDJSON lines.
+    Native,
+}
+
+impl Encoder {
+    /// The response content type.
+    pub fn content_type(&self) -> &'static str {
+        match self {
+            Encoder::OpenAi(_) | Encoder::Anthropic(_) => "text/event-stream",
+            Encoder::Native => "application/x-ndjson",
+        }
+    }
+
+    fn encode(&mut self, ev: &StreamEvent, out: &mut Vec<u8>) {
+        match self {
+            Encoder::OpenAi(e) => e.encode(ev, out),
+            Encoder::Anthropic(e) => e.encode(ev, out),
+            Encoder::Native => {
+                if let Some(line) = native::ndjson(&Ok(ev.clone())) {
+                    out.extend_from_slice(&line);
+                }
+            }
+        }
+    }
+
+    fn error(&mut self, err: &Error, out: &mut Vec<u8>) {
+        let api = ApiError::from(err);
+        match self {
+            Encoder::OpenAi(e) => e.error(&api.message, api.code.as_str(), out),
+            Encoder::Anthropic(e) => {
+                let kind = match api.code {
+                    ErrorCode::Overloaded => "overloaded_error",
+                    ErrorCode::RateLimit => "rate_limit_error",
+                    _ => "api_error",
+                };
+                e.error(kind, &api.message, out);
+            }
+            Encoder::Native => {
+                out.extend_from_slice(&native::error_line(api.code.as_str(), &api.message));
+            }
+        }
+    }
+}
+
+/// The body of a committed stream.
+struct StreamBody {
+    state: Arc<AppState>,
+    buffered: VecDeque<Result<StreamEvent, Error>>,
+    stream: ChatStream,
+    encoder: Encoder,
+    outcome: Option<Outcome>,
+    started: Instant,
+    text: String,
+}
+
+/// Longest answer text kept for the chat log.
+const MAX_LOGGED_TEXT: usize = 64 * 1024;
+
+impl StreamBody {
+    async fn next_chunk(&mut self) -> Option<Bytes> {
+        self.outcome.as_ref()?;
+        let item = match self.buffered.pop_front() {
+            Some(item) => Some(item),
+            None => self.stream.next().await,
+        };
+        let mut out = Vec::with_capacity(256);
+        match item {
+            Some(Ok(ev)) => {
+                match &ev {
+                    StreamEvent::TextDelta { text } if self.text.len() < MAX_LOGGED_TEXT => {
+                        self.text.push_str(text);
+                    }
+                    StreamEvent::Usage(u) => {
+                        if let Some(o) = self.outcome.as_mut() {
+                            o.usage = *u;
+                        }
+                    }
+                    StreamEvent::Finish { metrics, .. } => {
+                        self.finish(None, metrics.time_to_first_token_ms);
+                    }
+                    _ => {}
+                }
+                self.encoder.encode(&ev, &mut out);
+            }
+            Some(Err(e)) => {
+                self.encoder.error(&e, &mut out);
+                let ttft = e.metrics().and_then(|m| m.time_to_first_token_ms);
+                self.finish(Some(&e), ttft);
+            }
+            None => {
+                let provider = self
+                    .outcome
+                    .as_ref()
+                    .and_then(|o| o.target.as_ref())
+                    .map_or(crux_llm::ProviderId::OpenAi, |t| t.provider);
+                let e = Error::Truncated { provider };
+                self.encoder.error(&e, &mut out);
+                self.finish(Some(&e), None);
+            }
+        }
+        Some(Bytes::from(out))
+    }
+
+    fn finish(&mut self, error: Option<&Error>, ttft_ms: Option<u64>) {
+        if let Some(mut o) = self.outcome.take() {
+            o.latency = self.started.elapsed();
+            o.upstream = Some(o.latency);
+            o.ttft = ttft_ms.map(Duration::from_millis);
+            o.response_text = std::mem::take(&mut self.text);
+            o.error = error.map(|e| (e.code(), e.to_string()));
+            accounting::record(&self.state, &o);
+        }
+    }
+}
+
+impl Drop for StreamBody {
+    fn drop(&mut self) {
+        if self.outcome.is_some() {
+            self.finish(Some(&Error::Cancelled), None);
+        }
+    }
+}
+
+/// Turn a committed stream into a streamed response in the encoder's framing.
+pub fn response(
+    state: Arc<AppState>,
+    routed: Routed<Peeked>,
+    encoder: Encoder,
+    mut o: Outcome,
+    started: Instant,
+) -> Response {
+    o.streamed = true;
+    o.target = Some(routed.target.clone());
+    o.fallbacks = routed.fallbacks;
+    o.retries = routed.retries;
+    let content_type = encoder.content_type();
+    let body = StreamBody {
+        state,
+        buffered: routed.value.buffered.into(),
+        stream: routed.value.stream,
+        encoder,
+        outcome: Some(o),
+        started,
+        text: String::new(),
+    };
+    let stream = futures_util::stream::unfold(body, |mut b| async move {
+        let chunk = b.next_chunk().await?;
+        Some((Ok::<_, std::convert::Infallible>(chunk), b))
+    });
+    let mut resp = Response::new(Body::from_stream(stream));
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    if let Ok(v) = HeaderValue::from_str(&routed.target.to_string()) {
+        h.insert("x-crux-target", v);
+    }
+    resp
+}
