@@ -1,6 +1,6 @@
 //! Builds typed library configuration from the environment (the only crate that reads env and files).
 
-use crux_llm::{Client, ProviderConfig, ProviderId};
+use crux_llm::{ProviderConfig, ProviderId};
 use secrecy::SecretString;
 
 /// Where configuration values come from; `std::env::var` in the binary, a map in tests.
@@ -43,16 +43,6 @@ fn normalize_base_url(provider: ProviderId, url: &str) -> String {
     } else {
         url.to_owned()
     }
-}
-
-/// A client configured for every provider from the environment.
-pub fn client_from_env(env: &impl Env) -> crux_llm::Result<Client> {
-    ProviderId::ALL
-        .into_iter()
-        .fold(Client::builder(), |b, p| {
-            b.provider(p, provider_config(env, p))
-        })
-        .build()
 }
 
 #[cfg(test)]

@@ -1,29 +1,28 @@
 //! The `crux` binary: parses the command line and dispatches to each command.
 
-mod chat;
+mod commands;
 mod config;
-mod db;
 mod duration;
 mod exit;
-mod keys;
-mod logs;
-mod metrics;
-mod mock;
-mod models;
 mod output;
-mod serve;
 mod settings;
 mod store_config;
-mod virtual_keys;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use crate::commands::{chat, db, keys, logs, metrics, mock, models, serve, virtual_keys};
+use crate::settings::Settings;
 
 /// Crux: one typed API over nine LLM providers.
 #[derive(Debug, Parser)]
 #[command(name = "crux", version, about)]
 struct Cli {
+    /// Config file (default: $CRUX_CONFIG, else ./crux.toml if present).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -82,19 +81,23 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let result = runtime.block_on(async {
-        match cli.command {
-            Command::Chat(args) => chat::run(args).await,
-            Command::Mock(args) => mock::run(args).await,
-            Command::Serve(args) => serve::run(args).await,
-            Command::Models(args) => models::run(args).await,
-            Command::Keys(args) => keys::run(args).await,
-            Command::VirtualKeys(args) => virtual_keys::run(args).await,
-            Command::Logs(args) => logs::run(args).await,
-            Command::Metrics(args) => metrics::run(args).await,
-            Command::Db(args) => db::run(args).await,
-        }
-    });
+    let result = match Settings::load(cli.config.as_deref()) {
+        Ok(settings) => runtime.block_on(async {
+            let s = &settings;
+            match cli.command {
+                Command::Chat(args) => chat::run(args, s).await,
+                Command::Mock(args) => mock::run(args).await,
+                Command::Serve(args) => serve::run(args, s).await,
+                Command::Models(args) => models::run(args, s).await,
+                Command::Keys(args) => keys::run(args, s).await,
+                Command::VirtualKeys(args) => virtual_keys::run(args, s).await,
+                Command::Logs(args) => logs::run(args, s).await,
+                Command::Metrics(args) => metrics::run(args, s).await,
+                Command::Db(args) => db::run(args, s).await,
+            }
+        }),
+        Err(failure) => Err(failure),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {

@@ -1,4 +1,5 @@
-//! The TOML config file (`CRUX_CONFIG`, else `./crux.toml`), overlaid with the environment into typed configs.
+//! Settings, resolved once in `main` and handed to every command: the TOML config file (`--config`, else
+//! `CRUX_CONFIG`, else `./crux.toml`) overlaid with the environment, and provider keys from env then the vault.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -11,7 +12,7 @@ use crux_llm::{Client, ModelId, ProviderConfig, ProviderId, RetryPolicy, Timeout
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::config::{Env, provider_config};
+use crate::config::{Env, ProcessEnv, provider_config};
 use crate::exit::Failure;
 
 /// Default gateway listen address.
@@ -99,6 +100,60 @@ pub struct TelemetrySection {
     pub otlp: Option<String>,
 }
 
+/// The settings every command starts from.
+#[derive(Debug, Default)]
+pub struct Settings {
+    /// The config file read, if any.
+    pub path: Option<PathBuf>,
+    /// Its contents (defaults without a file).
+    pub file: FileConfig,
+}
+
+impl Settings {
+    /// Read the config named by `flag`, `CRUX_CONFIG` or `./crux.toml` (absent → defaults).
+    pub fn load(flag: Option<&Path>) -> Result<Settings, Failure> {
+        let path = config_path(flag, &ProcessEnv);
+        let file = load(path.as_deref())?;
+        Ok(Settings { path, file })
+    }
+
+    /// The store URL: `flag`, then `CRUX_DATABASE_URL`, then the file, then the default SQLite file.
+    pub fn database_url(&self, flag: Option<&str>) -> Result<String, Failure> {
+        crate::store_config::database_url(flag, self.file.database_url.as_deref(), &ProcessEnv)
+    }
+
+    /// The provider client from the file and the environment (keys from the environment only).
+    pub fn client(&self) -> Result<Client, Failure> {
+        client(&self.file, &ProcessEnv)
+    }
+
+    /// The gateway settings (aliases, breakers, guard, limits).
+    pub fn gateway(&self) -> Result<GatewayConfig, Failure> {
+        gateway(&self.file, &ProcessEnv)
+    }
+
+    /// The client with keys for `providers` that the environment lacks taken from the vault; the store is opened
+    /// only when some key must come from it. A vault key that cannot be read costs that provider its key (with a
+    /// warning naming the fix), not the command.
+    pub async fn keyed_client(&self, providers: &[ProviderId]) -> Result<Client, Failure> {
+        let client = self.client()?;
+        let missing: Vec<ProviderId> = providers
+            .iter()
+            .copied()
+            .filter(|p| !client.has_key(*p))
+            .collect();
+        if missing.is_empty() {
+            return Ok(client);
+        }
+        let url = self.database_url(None)?;
+        let Ok(store) = crate::store_config::open_store(&url).await else {
+            return Ok(client);
+        };
+        let keys = crate::store_config::resolve_keys(&store, &missing, &ProcessEnv).await?;
+        Ok(keys.apply(client))
+    }
+}
+
 /// Which file to read: `--config`, else `CRUX_CONFIG`, else `./crux.toml` when present.
 pub fn config_path(flag: Option<&Path>, env: &impl Env) -> Option<PathBuf> {
     flag.map(Path::to_path_buf)
@@ -177,7 +232,7 @@ pub fn gateway(file: &FileConfig, env: &impl Env) -> Result<GatewayConfig, Failu
                 "config [resilience] breaker.failures must be at least 1",
             ));
         }
-        config.breaker = b;
+        config.router.breaker = b;
     }
     for (alias, route) in &file.routes {
         if route.targets.is_empty() {
@@ -193,7 +248,7 @@ pub fn gateway(file: &FileConfig, env: &impl Env) -> Result<GatewayConfig, Failu
                     .map_err(|e| Failure::usage(format!("config [routes.{alias}]: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        config.routes.insert(alias.clone(), targets);
+        config.router.routes.insert(alias.clone(), targets);
     }
     Ok(config)
 }
@@ -252,8 +307,8 @@ otlp = "http://127.0.0.1:4318"
         .unwrap();
         let env: HashMap<&'static str, &'static str> = HashMap::from([("CRUX_MASTER_KEY", "mk")]);
         let g = gateway(&file, &env).unwrap();
-        assert_eq!(g.routes["smart"].len(), 2);
-        assert_eq!(g.breaker.failures, 5);
+        assert_eq!(g.router.routes["smart"].len(), 2);
+        assert_eq!(g.router.breaker.failures, 5);
         assert!(g.master_key.is_some());
         assert_eq!(listen(None, &file, &env).unwrap().port(), 4000);
         let env: HashMap<&'static str, &'static str> =

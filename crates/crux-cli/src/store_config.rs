@@ -5,8 +5,8 @@ use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use crux_llm::ErrorCode;
-use crux_store::{RedactConfig, Redactor, Store, StoreError, VaultKey, redact_url};
+use crux_llm::{Client, ErrorCode, ProviderId};
+use crux_store::{KeySource, RedactConfig, Redactor, Store, StoreError, VaultKey, redact_url};
 use secrecy::ExposeSecret;
 
 use crate::config::Env;
@@ -51,18 +51,21 @@ pub fn vault_key_path(env: &impl Env) -> Result<PathBuf, Failure> {
     Ok(config_dir(env)?.join("vault.key"))
 }
 
-/// The store URL: `--database-url`, else `CRUX_DATABASE_URL`, else `database_url` of the config file, else the
-/// SQLite file `<data dir>/crux.db`.
-pub fn database_url(flag: Option<&str>, env: &impl Env) -> Result<String, Failure> {
+/// The store URL: `--database-url`, else `CRUX_DATABASE_URL`, else `database_url` of the config file (`file`), else
+/// the SQLite file `<data dir>/crux.db`.
+pub fn database_url(
+    flag: Option<&str>,
+    file: Option<&str>,
+    env: &impl Env,
+) -> Result<String, Failure> {
     if let Some(url) = flag.map(str::trim).filter(|u| !u.is_empty()) {
         return Ok(url.to_owned());
     }
     if let Some(url) = env.get("CRUX_DATABASE_URL") {
         return Ok(url.trim().to_owned());
     }
-    let path = crate::settings::config_path(None, env);
-    if let Some(url) = crate::settings::load(path.as_deref())?.database_url {
-        return Ok(url);
+    if let Some(url) = file.map(str::trim).filter(|u| !u.is_empty()) {
+        return Ok(url.to_owned());
     }
     Ok(format!(
         "sqlite://{}",
@@ -224,22 +227,19 @@ mod tests {
     fn database_url_order() {
         let env = HashMap::from([("HOME", "/h"), ("CRUX_DATABASE_URL", "postgres://x/y")]);
         assert_eq!(
-            database_url(Some("sqlite:///f.db"), &env).unwrap(),
+            database_url(Some("sqlite:///f.db"), None, &env).unwrap(),
             "sqlite:///f.db"
         );
-        assert_eq!(database_url(None, &env).unwrap(), "postgres://x/y");
-        let env = HashMap::from([("HOME", "/h"), ("CRUX_CONFIG", "/nonexistent/crux.toml")]);
-        assert!(
-            database_url(None, &env).is_err(),
-            "an unreadable explicit config is an error"
-        );
+        assert_eq!(database_url(None, None, &env).unwrap(), "postgres://x/y");
         let env = HashMap::from([("HOME", "/h"), ("XDG_DATA_HOME", "/d")]);
-        if !Path::new("crux.toml").exists() {
-            assert_eq!(
-                database_url(None, &env).unwrap(),
-                "sqlite:///d/crux/crux.db"
-            );
-        }
+        assert_eq!(
+            database_url(None, Some("sqlite:///from-file.db"), &env).unwrap(),
+            "sqlite:///from-file.db"
+        );
+        assert_eq!(
+            database_url(None, None, &env).unwrap(),
+            "sqlite:///d/crux/crux.db"
+        );
     }
 
     #[test]
@@ -249,4 +249,55 @@ mod tests {
         let off = HashMap::from([("CRUX_REDACT_PII", "0")]);
         assert!(redactor(&off).unwrap().is_none());
     }
+}
+
+/// Provider keys resolved from the environment, then the vault.
+#[derive(Debug, Default)]
+pub struct ResolvedKeys {
+    /// Keys found, by provider.
+    pub keys: Vec<(ProviderId, secrecy::SecretString)>,
+    /// Providers whose key came from the environment (it wins over the vault).
+    pub from_env: Vec<ProviderId>,
+    /// The vault key, when one is configured.
+    pub vault: Option<VaultKey>,
+}
+
+impl ResolvedKeys {
+    /// `client` with every resolved key set.
+    pub fn apply(&self, client: Client) -> Client {
+        self.keys
+            .iter()
+            .fold(client, |c, (p, k)| c.with_key(*p, Some(k.clone())))
+    }
+}
+
+/// Resolve the keys of `providers`: the environment first, then the vault. A stored key that cannot be opened (no
+/// vault key, or the wrong one) is skipped with one warning line naming the fix, so an unused provider never stops
+/// a command or the gateway.
+pub async fn resolve_keys(
+    store: &Store,
+    providers: &[ProviderId],
+    env: &impl Env,
+) -> Result<ResolvedKeys, Failure> {
+    let vault = load_vault_key(env)?.map(|(k, _)| k);
+    let mut out = ResolvedKeys::default();
+    for p in providers {
+        match crux_store::resolve_provider_key(Some(store), vault.as_ref(), *p, |n| env.get(n))
+            .await
+        {
+            Ok(Some(k)) => {
+                if matches!(k.source, KeySource::Env(_)) {
+                    out.from_env.push(*p);
+                }
+                out.keys.push((*p, k.value));
+            }
+            Ok(None) => {}
+            Err(StoreError::NoVaultKey) => eprintln!(
+                "warning: the {p} key is in the vault but no vault key is set: set CRUX_VAULT_KEY or run `crux keys init`"
+            ),
+            Err(e) => eprintln!("warning: cannot read the {p} key from the vault: {e}"),
+        }
+    }
+    out.vault = vault;
+    Ok(out)
 }

@@ -133,3 +133,126 @@ fn the_pin_check_catches_loose_versions() {
     assert!(unpinned(r#"axum = { version = "=0.8.9", default-features = false }"#).is_none());
     assert!(unpinned(r#"crux-llm = { path = "crates/crux-llm" }"#).is_none());
 }
+
+/// A module's path inside its crate (`["dialect", "openai"]`) from its file under `src/`.
+fn module_path(src: &Path, file: &Path) -> Vec<String> {
+    let rel = file.strip_prefix(src).unwrap().with_extension("");
+    let mut parts: Vec<String> = rel
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    if matches!(
+        parts.last().map(String::as_str),
+        Some("mod" | "lib" | "main")
+    ) {
+        parts.pop();
+    }
+    parts
+}
+
+/// The modules a file's non-test `use crate::…` / `use super::…` lines name (each resolved to the deepest module
+/// that exists).
+fn imports(
+    text: &str,
+    me: &[String],
+    is_dir_module: bool,
+    modules: &[Vec<String>],
+) -> Vec<Vec<String>> {
+    let code = text.split("#[cfg(test)]").next().unwrap_or("");
+    let mut out = Vec::new();
+    for line in code.lines() {
+        let line = line.trim_start();
+        let line = line
+            .strip_prefix("pub(crate) ")
+            .or_else(|| line.strip_prefix("pub "))
+            .unwrap_or(line);
+        let Some(path) = line.strip_prefix("use ") else {
+            continue;
+        };
+        let segs: Vec<&str> = path
+            .split("::")
+            .map(|s| s.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_')))
+            .take_while(|s| !s.is_empty())
+            .collect();
+        let mut base: Vec<String> = match segs.first() {
+            Some(&"crate") => Vec::new(),
+            Some(&"super") => {
+                let mut b = me.to_vec();
+                if !is_dir_module {
+                    b.pop();
+                }
+                b.pop();
+                b
+            }
+            _ => continue,
+        };
+        let mut rest = &segs[1..];
+        while rest.first() == Some(&"super") {
+            base.pop();
+            rest = &rest[1..];
+        }
+        base.extend(rest.iter().map(|s| (*s).to_owned()));
+        if let Some(target) = (0..=base.len())
+            .rev()
+            .map(|n| base[..n].to_vec())
+            .find(|p| modules.contains(p))
+            && target != me
+        {
+            out.push(target);
+        }
+    }
+    out
+}
+
+#[test]
+fn no_module_imports_one_that_imports_it_back() {
+    let mut circles = Vec::new();
+    for krate in std::fs::read_dir(root().join("crates")).unwrap() {
+        let src = krate.unwrap().path().join("src");
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        let modules: Vec<Vec<String>> = files.iter().map(|f| module_path(&src, f)).collect();
+        let mut edges: std::collections::BTreeMap<Vec<String>, Vec<Vec<String>>> =
+            std::collections::BTreeMap::new();
+        for (file, me) in files.iter().zip(&modules) {
+            let is_dir = matches!(
+                file.file_name().and_then(|n| n.to_str()),
+                Some("mod.rs" | "lib.rs" | "main.rs")
+            );
+            let text = std::fs::read_to_string(file).unwrap();
+            edges.insert(me.clone(), imports(&text, me, is_dir, &modules));
+        }
+        // A circle exists when some module reaches itself again.
+        for start in edges.keys() {
+            let mut seen = std::collections::BTreeSet::new();
+            let mut stack = edges[start].clone();
+            while let Some(m) = stack.pop() {
+                if &m == start {
+                    circles.push(format!("{}: {}", src.display(), start.join("::")));
+                    break;
+                }
+                if seen.insert(m.clone()) {
+                    stack.extend(edges.get(&m).cloned().unwrap_or_default());
+                }
+            }
+        }
+    }
+    assert!(
+        circles.is_empty(),
+        "modules on an import circle:\n{}",
+        circles.join("\n")
+    );
+}
+
+#[test]
+fn the_circle_check_sees_both_directions() {
+    let modules = vec![vec!["a".to_owned()], vec!["b".to_owned()], vec![]];
+    let a = imports("use crate::b::Thing;\n", &modules[0], false, &modules);
+    let b = imports(
+        "use super::a::{x, y};\n#[cfg(test)]\nuse crate::c;",
+        &modules[1],
+        false,
+        &modules,
+    );
+    assert_eq!((a, b), (vec![modules[1].clone()], vec![modules[0].clone()]));
+}

@@ -132,5 +132,4 @@ mod tests {
         assert_eq!(presented_key(&h), Some("ak"));
         assert_eq!(presented_key(&HeaderMap::new()), None);
     }
-
 }

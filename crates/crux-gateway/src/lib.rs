@@ -118,9 +118,11 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
             state
                 .metrics
                 .set("crux_store_queue_depth", String::new(), stats.queued as f64);
-            state
-                .metrics
-                .set("crux_store_dropped_total", String::new(), stats.dropped as f64);
+            state.metrics.set(
+                "crux_store_dropped_total",
+                String::new(),
+                stats.dropped as f64,
+            );
         }
     }
     let mut resp = state.metrics.render().into_response();

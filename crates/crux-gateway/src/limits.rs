@@ -9,8 +9,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::keys::CachedKey;
 use crate::error::ApiError;
+use crate::keys::CachedKey;
 
 const WINDOW: Duration = Duration::from_secs(60);
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 use crux_gateway::GatewayConfig;
 use crux_gateway::keys::{CachedKey, hash_key};
 use crux_llm::ProviderId;
-use crux_store::{LogFilter, LogStatus, ChatLogEntry};
+use crux_store::{ChatLogEntry, LogFilter, LogStatus};
 use futures_util::StreamExt;
 use harness::{JsonBody, Stored};
 use serde_json::json;
@@ -82,7 +82,13 @@ async fn native_stream_rows_carry_ttft_and_text_and_a_vanished_client_is_cancell
     assert_eq!(ok.log.status, LogStatus::Ok);
     assert_eq!(ok.log.route, "api_chat_stream");
     assert!(ok.log.ttft_ms.is_some(), "TTFT is logged");
-    assert!(ok.log.response_text.as_deref().unwrap().contains("native hello"));
+    assert!(
+        ok.log
+            .response_text
+            .as_deref()
+            .unwrap()
+            .contains("native hello")
+    );
     assert_eq!(ok.log.metadata.as_ref().unwrap()["fallbacks"], 0);
     let left = rows
         .iter()
@@ -137,7 +143,8 @@ async fn a_non_streamed_request_whose_client_leaves_is_logged_cancelled() {
 async fn fallbacks_and_retries_are_logged_and_counted() {
     let mut s = Stored::start_config(smart(true), &[ProviderId::Anthropic], 1).await;
     let g = &s.gateway;
-    let ask = json!({"model": "smart", "messages": [{"role": "user", "content": "fall back please"}]});
+    let ask =
+        json!({"model": "smart", "messages": [{"role": "user", "content": "fall back please"}]});
     let (status, headers, _) = g.post("/v1/chat/completions", "k", &ask).await;
     assert_eq!(status, 200);
     assert_eq!(headers["x-crux-target"], "openai/gpt-4o-mini");
@@ -159,7 +166,10 @@ async fn fallbacks_and_retries_are_logged_and_counted() {
         .find(|r| r.log.request_text.as_deref() == Some("fall back please"))
         .unwrap();
     let meta = fell.log.metadata.as_ref().unwrap();
-    assert_eq!((meta["fallbacks"].as_u64(), meta["requested_model"].as_str()), (Some(1), Some("smart")));
+    assert_eq!(
+        (meta["fallbacks"].as_u64(), meta["requested_model"].as_str()),
+        (Some(1), Some("smart"))
+    );
 }
 
 #[tokio::test]
@@ -186,9 +196,21 @@ async fn a_restricted_key_cannot_reach_other_models_through_an_alias() {
     assert_eq!(status, 403, "{body}");
     assert!(g.mock.requests().iter().all(|r| !r.path.contains("gemini")));
     // A model neither listed nor reachable through a listed alias is refused up front.
-    let other = json!({"model": "gemini/gemini-2.0-flash", "messages": [{"role": "user", "content": "x"}]});
-    assert_eq!(g.post("/v1/chat/completions", "vk-narrow", &other).await.0, 403);
+    let other =
+        json!({"model": "gemini/gemini-2.0-flash", "messages": [{"role": "user", "content": "x"}]});
+    assert_eq!(
+        g.post("/v1/chat/completions", "vk-narrow", &other).await.0,
+        403
+    );
     // The master key is not restricted: the same alias falls back.
     let (status, headers, _) = g.post("/v1/chat/completions", "master", &ask).await;
-    assert_eq!((status, &headers["x-crux-target"]), (200, &"gemini/gemini-2.0-flash".parse::<reqwest::header::HeaderValue>().unwrap()));
+    assert_eq!(
+        (status, &headers["x-crux-target"]),
+        (
+            200,
+            &"gemini/gemini-2.0-flash"
+                .parse::<reqwest::header::HeaderValue>()
+                .unwrap()
+        )
+    );
 }

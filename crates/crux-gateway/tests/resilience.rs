@@ -170,9 +170,9 @@ async fn upstream_statuses_map_to_gateway_statuses() {
     let config = GatewayConfig {
         router: crux_llm::RouterConfig {
             breaker: BreakerConfig {
-            failures: 100,
-            open_ms: 1,
-        },
+                failures: 100,
+                open_ms: 1,
+            },
             ..Default::default()
         },
         ..GatewayConfig::default()

@@ -34,11 +34,14 @@ pub mod scrub;
 pub mod tools;
 pub mod types;
 mod types_embed;
+mod usage;
 pub mod wire;
 
 pub use accumulate::Accumulator;
 pub use catalog::{Capability, Prices};
-pub use client::{ChatStream, Client, ClientBuilder, ProviderConfig, RetryLog, RetryPolicy, Timeouts};
+pub use client::{
+    ChatStream, Client, ClientBuilder, ProviderConfig, RetryLog, RetryPolicy, Timeouts,
+};
 pub use context::{GuardConfig, PruneStrategy};
 pub use cost::request_cost;
 pub use error::{Error, ErrorCode, Result};

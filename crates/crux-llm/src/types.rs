@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::model_id::ModelId;
 pub use crate::types_embed::{EmbedRequest, EmbedResponse, ModelInfo};
+pub use crate::usage::Usage;
 
 /// A chat request in Crux's normalized form; every provider wire is built from this.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,7 +74,10 @@ impl ChatRequest {
     /// A request parsed from a caller that names its model only by a string (an inbound dialect): its `model` is
     /// empty until the [`crate::Router`] writes the target it sends to.
     pub fn unrouted(messages: Vec<Message>) -> Self {
-        Self::new(ModelId::new(crate::ProviderId::OpenAi, String::new()), messages)
+        Self::new(
+            ModelId::new(crate::ProviderId::OpenAi, String::new()),
+            messages,
+        )
     }
 }
 
@@ -341,31 +345,6 @@ impl FinishReason {
             FinishReason::Error => "error",
             FinishReason::Other(s) => s,
         }
-    }
-}
-
-/// Token usage as reported by the provider (OpenAI semantics: prompt includes cached, completion includes reasoning).
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-pub struct Usage {
-    /// Input tokens, cached included.
-    pub prompt: Option<u64>,
-    /// Output tokens, reasoning included.
-    pub completion: Option<u64>,
-    /// Total tokens.
-    pub total: Option<u64>,
-    /// Input tokens served from the provider's cache.
-    pub cached_prompt: Option<u64>,
-    /// Reasoning tokens within `completion`.
-    pub reasoning: Option<u64>,
-    /// Cost the provider itself reported for the call (OpenRouter credits, USD).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<f64>,
-}
-
-impl Usage {
-    /// True when the provider reported no numbers at all.
-    pub fn is_empty(&self) -> bool {
-        *self == Usage::default()
     }
 }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model_id::ModelId;
-use crate::types::Usage;
+use crate::usage::Usage;
 
 /// An embeddings request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

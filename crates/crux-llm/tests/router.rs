@@ -59,7 +59,10 @@ fn router(client: Client, targets: &[&str], breaker: BreakerConfig, clock: Clock
 
 fn ask(text: &str) -> ChatRequest {
     // The model is a placeholder: the router writes each target's id.
-    ChatRequest::new(ModelId::new(ProviderId::OpenAi, ""), vec![Message::user(text)])
+    ChatRequest::new(
+        ModelId::new(ProviderId::OpenAi, ""),
+        vec![Message::user(text)],
+    )
 }
 
 #[tokio::test]
@@ -124,7 +127,10 @@ async fn retries_are_counted_by_provider_and_cause() {
         .await
         .unwrap();
     assert_eq!(served.fallbacks, 0);
-    assert_eq!(served.retries, vec![(ProviderId::OpenAi, ErrorCode::ServerError)]);
+    assert_eq!(
+        served.retries,
+        vec![(ProviderId::OpenAi, ErrorCode::ServerError)]
+    );
     let streamed = r
         .stream(
             &route,
@@ -133,7 +139,10 @@ async fn retries_are_counted_by_provider_and_cause() {
         )
         .await
         .unwrap();
-    assert_eq!(streamed.retries, vec![(ProviderId::OpenAi, ErrorCode::RateLimit)]);
+    assert_eq!(
+        streamed.retries,
+        vec![(ProviderId::OpenAi, ErrorCode::RateLimit)]
+    );
 }
 
 #[tokio::test]

@@ -55,7 +55,11 @@ async fn handle(
     let call = ChatCall {
         admitted,
         req,
-        route: if stream { "api_chat_stream" } else { "api_chat" },
+        route: if stream {
+            "api_chat_stream"
+        } else {
+            "api_chat"
+        },
         origin: None,
         encoder: stream.then_some(Encoder::Native),
         render: |r: &crux_llm::ChatResponse| native::response(r, r.latency.as_millis()),

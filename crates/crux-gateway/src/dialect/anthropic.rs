@@ -7,8 +7,8 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use bytes::Bytes;
-use crux_llm::wire::anthropic::inbound::{self, EventEncoder};
 use crux_llm::Wire;
+use crux_llm::wire::anthropic::inbound::{self, EventEncoder};
 use crux_llm::wire::anthropic::types::MessagesRequest;
 
 use super::{ChatCall, Encoder, admit, serve_chat};

@@ -198,7 +198,10 @@ where
     if let Some(encoder) = encoder {
         return match state.router.stream(&admitted.route, req, opts).await {
             Ok(routed) => {
-                let o = pending.outcome.take().unwrap_or_else(|| Outcome::new(route, ""));
+                let o = pending
+                    .outcome
+                    .take()
+                    .unwrap_or_else(|| Outcome::new(route, ""));
                 drop(pending);
                 Ok(stream::response(
                     Arc::clone(&state),

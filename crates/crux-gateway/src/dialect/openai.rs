@@ -16,9 +16,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ChatCall, Encoder, admit, json_response, serve_chat};
+use crate::accounting::{self, Outcome};
 use crate::auth::authenticate;
 use crate::error::{ApiError, Dialect};
-use crate::accounting::{self, Outcome};
 use crate::state::AppState;
 
 const D: Dialect = Dialect::OpenAi;

@@ -313,7 +313,12 @@ impl Client {
         let (path, body) = wire::embed_call(spec, req)?;
         let target = self.target(spec.provider, &path)?;
         let bytes = self
-            .post_for_body(&target, body, t0 + target.timeouts.total, &RetryLog::default())
+            .post_for_body(
+                &target,
+                body,
+                t0 + target.timeouts.total,
+                &RetryLog::default(),
+            )
             .await?;
         let mut resp = wire::decode_embed(spec, &bytes)?;
         if resp.model.is_empty() {
@@ -354,7 +359,9 @@ impl Client {
     }
 
     async fn get_for_body(&self, target: &Target, deadline: Instant) -> Result<Bytes> {
-        let resp = self.send(target, None, deadline, &RetryLog::default()).await?;
+        let resp = self
+            .send(target, None, deadline, &RetryLog::default())
+            .await?;
         read_body(target.spec.provider, resp, deadline).await
     }
 }

@@ -80,7 +80,12 @@ struct Driver {
 }
 
 impl Driver {
-    fn new(client: Client, req: &ChatRequest, cancel: CancellationToken, retries: RetryLog) -> Self {
+    fn new(
+        client: Client,
+        req: &ChatRequest,
+        cancel: CancellationToken,
+        retries: RetryLog,
+    ) -> Self {
         let provider = req.model.provider;
         let call = wire::chat_call(provider.spec(), req, true);
         let framer = match call.as_ref().map(|c| c.framing) {
@@ -176,7 +181,8 @@ impl Driver {
             }
         };
         let Some(stream) = self.body.as_mut() else {
-            let send = self.client
+            let send = self
+                .client
                 .send(target, Some(body.clone()), deadline, &self.retries);
             let resp = tokio::select! {
                 r = send => r?,

@@ -203,7 +203,9 @@ mod tests {
         let capped = Tokenizer::O200kBase.count_capped(&text, 10);
         assert!(capped > 10 && capped < whole, "{capped} vs {whole}");
         let no_space = "é".repeat(CHUNK_BYTES);
-        assert!(chunk_end(&no_space) <= CHUNK_BYTES && no_space.is_char_boundary(chunk_end(&no_space)));
+        assert!(
+            chunk_end(&no_space) <= CHUNK_BYTES && no_space.is_char_boundary(chunk_end(&no_space))
+        );
     }
 
     #[test]

@@ -82,7 +82,11 @@ impl Router {
         if upper_bound(req) <= cap {
             return Ok(());
         }
-        let permit = self.counting.acquire().await.map_err(|_| Error::Cancelled)?;
+        let permit = self
+            .counting
+            .acquire()
+            .await
+            .map_err(|_| Error::Cancelled)?;
         let owned = req.clone();
         let counted = tokio::task::spawn_blocking(move || count_capped(&owned, cap))
             .await

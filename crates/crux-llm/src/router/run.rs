@@ -276,11 +276,22 @@ mod tests {
         req.extra
             .insert("parallel_tool_calls".into(), serde_json::json!(false));
         let anthropic: ModelId = "anthropic/claude".parse().unwrap();
-        assert!(for_target(&mut req, &anthropic, Some(Wire::OpenAi)).extra.is_empty());
-        assert_eq!(req.extra.len(), 1, "the original keeps its fields for later targets");
+        assert!(
+            for_target(&mut req, &anthropic, Some(Wire::OpenAi))
+                .extra
+                .is_empty()
+        );
+        assert_eq!(
+            req.extra.len(),
+            1,
+            "the original keeps its fields for later targets"
+        );
         let groq: ModelId = "groq/llama".parse().unwrap();
         let sent = for_target(&mut req, &groq, Some(Wire::OpenAi));
-        assert_eq!((sent.extra.len(), sent.model.provider), (1, ProviderId::Groq));
+        assert_eq!(
+            (sent.extra.len(), sent.model.provider),
+            (1, ProviderId::Groq)
+        );
         assert_eq!(for_target(&mut req, &anthropic, None).extra.len(), 1);
     }
 }

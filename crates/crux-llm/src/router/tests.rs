@@ -61,5 +61,8 @@ fn route_failure_lists_every_attempt() {
     assert_eq!(f.fallbacks(), 1);
     assert_eq!(f.target().to_string(), "anthropic/b");
     let text = f.to_string();
-    assert!(text.contains("openai/a (cancelled)") && text.contains("anthropic/b"), "{text}");
+    assert!(
+        text.contains("openai/a (cancelled)") && text.contains("anthropic/b"),
+        "{text}"
+    );
 }

@@ -59,9 +59,7 @@ fn content_parts(content: &Value) -> Result<Vec<Part>, String> {
                     ("json", _) => Ok(Part::Text {
                         text: p.get("data").map(Value::to_string).unwrap_or_default(),
                     }),
-                    (kind, _) => Err(format!(
-                        "unsupported content part type '{kind}'"
-                    )),
+                    (kind, _) => Err(format!("unsupported content part type '{kind}'")),
                 }
             })
             .collect(),
@@ -95,11 +93,7 @@ fn tool(v: &Value) -> Result<Tool, String> {
 /// Convert a native body to an unrouted core request and the `provider/model` name it asks for; errors are
 /// messages for a 400.
 pub fn to_core(body: ChatBody) -> Result<(ChatRequest, String), String> {
-    let provider: ProviderId = body
-        .provider
-        .trim()
-        .parse()
-        .map_err(|e| format!("{e}"))?;
+    let provider: ProviderId = body.provider.trim().parse().map_err(|e| format!("{e}"))?;
     if body.model.trim().is_empty() {
         return Err("'model' is required".into());
     }
@@ -173,9 +167,7 @@ pub fn to_core(body: ChatBody) -> Result<(ChatRequest, String), String> {
         (None, Some("json_object")) => ResponseFormat::JsonObject,
         (None, None | Some("text")) => ResponseFormat::Text,
         (None, Some(other)) => {
-            return Err(format!(
-                "unknown response_format '{other}'"
-            ));
+            return Err(format!("unknown response_format '{other}'"));
         }
     };
     req.extra = body.extra;
@@ -248,8 +240,10 @@ pub fn ndjson(item: &Result<StreamEvent, Error>) -> Option<Bytes> {
 
 /// The terminal `error` line (`"error": "code:message"`, the original's format).
 pub fn error_line(code: &str, message: &str) -> Bytes {
-    line(&json!({"type": "error", "delta": null, "structured": null, "finish": true,
-        "error": format!("{code}:{message}")}))
+    line(
+        &json!({"type": "error", "delta": null, "structured": null, "finish": true,
+        "error": format!("{code}:{message}")}),
+    )
 }
 
 #[cfg(test)]
@@ -264,7 +258,10 @@ mod tests {
         .unwrap();
         let (req, name) = to_core(ok).unwrap();
         assert_eq!(name, "openai/gpt-4o-mini");
-        assert!(req.model.model.is_empty(), "unrouted until the router writes the target");
+        assert!(
+            req.model.model.is_empty(),
+            "unrouted until the router writes the target"
+        );
         assert_eq!(req.response_format, ResponseFormat::JsonObject);
         assert_eq!(req.tools[0].name, "f");
         for bad in [

@@ -5,11 +5,11 @@ use std::io::Write;
 use clap::Args;
 use crux_store::MetricGroup;
 
-use crate::config::ProcessEnv;
 use crate::exit::Failure;
 use crate::logs::FilterArgs;
 use crate::output::{io_failure, or_dash, print_json, table};
-use crate::store_config::{database_url, open_store};
+use crate::settings::Settings;
+use crate::store_config::open_store;
 
 /// Arguments of `crux metrics`.
 #[derive(Debug, Args)]
@@ -39,8 +39,8 @@ fn row(name: String, g: &MetricGroup) -> Vec<String> {
 }
 
 /// Run `crux metrics`.
-pub async fn run(args: MetricsArgs) -> Result<(), Failure> {
-    let url = database_url(args.database_url.as_deref(), &ProcessEnv)?;
+pub async fn run(args: MetricsArgs, settings: &Settings) -> Result<(), Failure> {
+    let url = settings.database_url(args.database_url.as_deref())?;
     let filter = args.filter.to_filter(0)?;
     let store = open_store(&url).await?;
     let summary = store.metrics_summary(&filter).await;

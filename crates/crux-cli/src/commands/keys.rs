@@ -13,8 +13,9 @@ use zeroize::Zeroizing;
 use crate::config::{Env, ProcessEnv};
 use crate::exit::Failure;
 use crate::output::{io_failure, print_json, table};
+use crate::settings::Settings;
 use crate::store_config::{
-    VaultKeySource, database_url, load_vault_key, open_store, require_vault_key, vault_key_path,
+    VaultKeySource, load_vault_key, open_store, require_vault_key, vault_key_path,
     write_new_key_file,
 };
 
@@ -60,9 +61,9 @@ enum KeysCommand {
 }
 
 /// Run `crux keys`.
-pub async fn run(args: KeysArgs) -> Result<(), Failure> {
+pub async fn run(args: KeysArgs, settings: &Settings) -> Result<(), Failure> {
     let env = ProcessEnv;
-    let url = || database_url(args.database_url.as_deref(), &env);
+    let url = || settings.database_url(args.database_url.as_deref());
     match args.command {
         KeysCommand::Init => init(&env),
         KeysCommand::Set { provider, stdin } => set(&env, &url()?, &provider, stdin).await,

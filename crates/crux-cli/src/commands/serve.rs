@@ -1,7 +1,6 @@
 //! `crux serve [--config FILE] [--listen ADDR]`: runs the gateway until SIGINT/SIGTERM, then drains gracefully.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,18 +10,16 @@ use crux_gateway::state::Persistence;
 use crux_gateway::{AppState, sync};
 use crux_llm::ProviderId;
 use crux_llm::breaker::Clock;
-use crux_store::{KeySource, QueueConfig, WriteQueue};
+use crux_store::{QueueConfig, WriteQueue};
 
-use crate::config::{Env, ProcessEnv};
+use crate::config::ProcessEnv;
 use crate::exit::Failure;
-use crate::{settings, store_config};
+use crate::settings::{self, Settings};
+use crate::store_config;
 
-/// Arguments of `crux serve`.
+/// Arguments of `crux serve` (the config file is the global `--config`).
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Config file (default: $CRUX_CONFIG, else ./crux.toml if present).
-    #[arg(long)]
-    pub config: Option<PathBuf>,
     /// Listen address (default: $CRUX_LISTEN, else the file's `listen`, else 127.0.0.1:4000).
     #[arg(long)]
     pub listen: Option<SocketAddr>,
@@ -52,33 +49,14 @@ async fn shutdown_signal() {
 
 /// The store, its write queue, and the keys: env first, then the vault.
 async fn persistence(
-    file: &settings::FileConfig,
-    env: &ProcessEnv,
-    mut client: crux_llm::Client,
+    settings: &Settings,
+    client: crux_llm::Client,
 ) -> Result<(Persistence, WriteQueue, crux_llm::Client, String), Failure> {
-    let url = match env
-        .get("CRUX_DATABASE_URL")
-        .or_else(|| file.database_url.clone())
-    {
-        Some(url) => url,
-        None => store_config::database_url(None, env)?,
-    };
+    let url = settings.database_url(None)?;
     let store = store_config::open_store(&url).await?;
-    let vault = store_config::load_vault_key(env)?.map(|(k, _)| k);
-    let mut env_keys = Vec::new();
-    for p in ProviderId::ALL {
-        let resolved =
-            crux_store::resolve_provider_key(Some(&store), vault.as_ref(), p, |n| env.get(n))
-                .await
-                .map_err(|e| Failure::usage(format!("cannot read the {p} key: {e}")))?;
-        if let Some(k) = resolved {
-            if matches!(k.source, KeySource::Env(_)) {
-                env_keys.push(p);
-            }
-            client = client.with_key(p, Some(k.value));
-        }
-    }
-    let redactor = store_config::redactor(env)?.map(Arc::new);
+    let keys = store_config::resolve_keys(&store, &ProviderId::ALL, &ProcessEnv).await?;
+    let client = keys.apply(client);
+    let redactor = store_config::redactor(&ProcessEnv)?.map(Arc::new);
     let queue = WriteQueue::spawn(
         store.clone(),
         QueueConfig {
@@ -89,20 +67,19 @@ async fn persistence(
     let persistence = Persistence {
         store: Some(store),
         log: Some(queue.sender()),
-        vault,
-        env_keys,
+        vault: keys.vault,
+        env_keys: keys.from_env,
     };
     Ok((persistence, queue, client, crux_store::redact_url(&url)))
 }
 
 /// Run `crux serve`.
-pub async fn run(args: ServeArgs) -> Result<(), Failure> {
-    let env = ProcessEnv;
-    let path = settings::config_path(args.config.as_deref(), &env);
-    let file = settings::load(path.as_deref())?;
-    let client = settings::client(&file, &env)?;
-    let config = settings::gateway(&file, &env)?;
-    let addr = settings::listen(args.listen, &file, &env)?;
+pub async fn run(args: ServeArgs, settings: &Settings) -> Result<(), Failure> {
+    let file = &settings.file;
+    let path = &settings.path;
+    let client = settings.client()?;
+    let config = settings.gateway()?;
+    let addr = settings::listen(args.listen, file, &ProcessEnv)?;
     for (name, set) in [
         ("statsd", file.telemetry.statsd.is_some()),
         ("otlp", file.telemetry.otlp.is_some()),
@@ -113,7 +90,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
     }
     let grace = config.shutdown_grace;
     let has_master = config.master_key.is_some();
-    let (persistence, queue, client, store_url) = persistence(&file, &env, client).await?;
+    let (persistence, queue, client, store_url) = persistence(settings, client).await?;
     let keyed: Vec<&str> = ProviderId::ALL
         .iter()
         .filter(|p| client.has_key(**p))

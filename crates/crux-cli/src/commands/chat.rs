@@ -3,11 +3,15 @@
 use std::io::Write;
 
 use clap::Args;
-use crux_llm::{ChatRequest, Error, Message, ModelId, StreamEvent};
+use crux_llm::router::Peeked;
+use crux_llm::{
+    CallOptions, ChatRequest, Error, Message, ModelId, ProviderId, Route, RouteFailure, Router,
+    StreamEvent,
+};
 use futures_util::StreamExt;
 
-use crate::config::{ProcessEnv, client_from_env};
 use crate::exit::Failure;
+use crate::settings::Settings;
 
 /// Arguments of `crux chat`.
 #[derive(Debug, Args)]
@@ -33,12 +37,9 @@ pub struct ChatArgs {
     pub temperature: Option<f32>,
 }
 
-/// Run `crux chat`.
-pub async fn run(args: ChatArgs) -> Result<(), Failure> {
-    let model: ModelId = args
-        .model
-        .parse()
-        .map_err(|e| Failure::usage(format!("{e}")))?;
+/// Run `crux chat`: the model name resolves like the gateway's (aliases with fallback, breakers, the input guard)
+/// through the library router; keys come from the environment, then the vault.
+pub async fn run(args: ChatArgs, settings: &Settings) -> Result<(), Failure> {
     if args.max_tokens == Some(0) {
         return Err(Failure::usage("--max-tokens must be at least 1"));
     }
@@ -47,22 +48,34 @@ pub async fn run(args: ChatArgs) -> Result<(), Failure> {
     {
         return Err(Failure::usage("--temperature must be between 0 and 2"));
     }
-    let client = client_from_env(&ProcessEnv).map_err(Failure::from)?;
+    let config = settings.gateway()?;
+    let probe = Router::new(settings.client()?, config.router.clone());
+    let route = probe
+        .resolve(&args.model, None)
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let providers: Vec<ProviderId> = route.targets.iter().map(|t| t.provider).collect();
+    let router = Router::new(settings.keyed_client(&providers).await?, config.router);
     let mut messages = Vec::new();
     if let Some(system) = args.system {
         messages.push(Message::system(system));
     }
     messages.push(Message::user(args.prompt));
-    let mut req = ChatRequest::new(model, messages);
+    let mut req = ChatRequest::unrouted(messages);
     req.max_tokens = args.max_tokens;
     req.temperature = args.temperature;
 
     let mut out = std::io::stdout().lock();
     if args.stream {
-        let mut stream = client.chat_stream(&req);
+        let routed = router
+            .stream(&route, req, CallOptions::default())
+            .await
+            .map_err(|f| Failure::from(&f))?;
+        served_by(&route, &routed.target, routed.fallbacks);
+        let Peeked { buffered, stream } = routed.value;
+        let mut items = futures_util::stream::iter(buffered).chain(stream);
         let mut ends_with_newline = true;
-        while let Some(item) = stream.next().await {
-            let event = item.map_err(Failure::from)?;
+        while let Some(item) = items.next().await {
+            let event = item.map_err(|e| Failure::from(&e))?;
             if args.json {
                 let line =
                     serde_json::to_string(&event).map_err(|e| Failure::runtime(e.to_string()))?;
@@ -94,7 +107,12 @@ pub async fn run(args: ChatArgs) -> Result<(), Failure> {
         }
         return Ok(());
     }
-    let resp = client.chat(&req).await.map_err(Failure::from)?;
+    let routed = router
+        .chat(&route, req, CallOptions::default())
+        .await
+        .map_err(|f| Failure::from(&f))?;
+    served_by(&route, &routed.target, routed.fallbacks);
+    let resp = routed.value;
     if args.json {
         let json =
             serde_json::to_string_pretty(&resp).map_err(|e| Failure::runtime(e.to_string()))?;
@@ -112,15 +130,49 @@ pub async fn run(args: ChatArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Through an alias, say on stderr which target answered (stdout stays the answer alone).
+fn served_by(route: &Route, target: &ModelId, fallbacks: u32) {
+    if route.alias || fallbacks > 0 {
+        let after = match fallbacks {
+            0 => String::new(),
+            1 => " after 1 fallback".to_owned(),
+            n => format!(" after {n} fallbacks"),
+        };
+        eprintln!("served by {target}{after}");
+    }
+}
+
 fn io_failure(e: std::io::Error) -> Failure {
     Failure::runtime(format!("cannot write output: {e}"))
 }
 
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
+impl From<&Error> for Failure {
+    /// By kind, never by message text: configuration (a missing key, a bad URL) and a refused model are usage
+    /// errors (exit 2); everything that happened at a provider or on the network is a runtime failure (exit 1).
+    fn from(e: &Error) -> Self {
         match e.root() {
-            Error::Config(_) => Failure::usage(e.to_string()),
+            Error::Config(_) | Error::Forbidden(_) => Failure::usage(e.to_string()),
             _ => Failure::runtime(format!("{} ({})", e, e.code())),
         }
     }
+}
+
+impl From<&RouteFailure> for Failure {
+    fn from(f: &RouteFailure) -> Self {
+        let base = Failure::from(f.error());
+        if f.attempts.len() > 1 {
+            let mut base = base;
+            base.message = format!("{} [tried {}]", base.message, tried(f));
+            return base;
+        }
+        base
+    }
+}
+
+fn tried(f: &RouteFailure) -> String {
+    f.attempts
+        .iter()
+        .map(|a| format!("{}: {}", a.target, a.error.code()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

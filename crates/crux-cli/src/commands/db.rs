@@ -9,7 +9,8 @@ use crux_store::{CopyOptions, ImportCounts, copy_store, import_legacy, redact_ur
 use crate::config::ProcessEnv;
 use crate::exit::Failure;
 use crate::output::{print_json, table};
-use crate::store_config::{connect_store, database_url, load_vault_key, open_store, redactor};
+use crate::settings::Settings;
+use crate::store_config::{connect_store, load_vault_key, open_store, redactor};
 
 /// Arguments of `crux db`.
 #[derive(Debug, Args)]
@@ -55,10 +56,10 @@ enum DbCommand {
 }
 
 /// Run `crux db`.
-pub async fn run(args: DbArgs) -> Result<(), Failure> {
+pub async fn run(args: DbArgs, settings: &Settings) -> Result<(), Failure> {
     match args.command {
         DbCommand::Migrate { database_url: flag } => {
-            let url = database_url(flag.as_deref(), &ProcessEnv)?;
+            let url = settings.database_url(flag.as_deref())?;
             let store = connect_store(&url).await?;
             let report = store.migrate().await;
             store.close().await;
@@ -91,7 +92,7 @@ pub async fn run(args: DbArgs) -> Result<(), Failure> {
             database_url: flag,
             json,
         } => {
-            let url = database_url(flag.as_deref(), &ProcessEnv)?;
+            let url = settings.database_url(flag.as_deref())?;
             let vault = load_vault_key(&ProcessEnv)?;
             let redactor = redactor(&ProcessEnv)?;
             let store = open_store(&url).await?;

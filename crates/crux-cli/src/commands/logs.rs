@@ -4,11 +4,11 @@ use clap::{Args, Subcommand};
 use crux_llm::{ModelId, ProviderId};
 use crux_store::{LogFilter, LogStatus};
 
-use crate::config::ProcessEnv;
 use crate::duration::parse_duration;
 use crate::exit::Failure;
 use crate::output::{or_dash, preview, print_json, table, when};
-use crate::store_config::{database_url, open_store};
+use crate::settings::Settings;
+use crate::store_config::open_store;
 
 /// Arguments of `crux logs`.
 #[derive(Debug, Args)]
@@ -98,8 +98,8 @@ enum LogsCommand {
 }
 
 /// Run `crux logs`.
-pub async fn run(args: LogsArgs) -> Result<(), Failure> {
-    let url = database_url(args.database_url.as_deref(), &ProcessEnv)?;
+pub async fn run(args: LogsArgs, settings: &Settings) -> Result<(), Failure> {
+    let url = settings.database_url(args.database_url.as_deref())?;
     if let Some(LogsCommand::Prune {
         older_than,
         metrics,

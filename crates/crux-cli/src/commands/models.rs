@@ -1,25 +1,20 @@
 //! `crux models list [PROVIDER] [--refresh] [--json]`, `models show P/M`, `models validate-defaults`.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use crux_llm::registry::{Problem, Severity, refresh_each};
 use crux_llm::{ModelEntry, ModelId, ProviderId, Registry};
 use futures_util::StreamExt;
 
-use crate::config::ProcessEnv;
 use crate::exit::Failure;
-use crate::{settings, store_config};
+use crate::settings::Settings;
 
 /// `crux models …`.
 #[derive(Debug, Args)]
 pub struct ModelsArgs {
     #[command(subcommand)]
     command: ModelsCommand,
-    /// Config file (routes and default models are validated from it).
-    #[arg(long, global = true)]
-    config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,9 +72,9 @@ fn row(e: &ModelEntry) -> String {
 }
 
 /// Stored snapshots (from earlier refreshes, any instance) into the registry; a missing store is not an error.
-async fn load_stored(registry: &mut Registry) -> Option<crux_store::Store> {
-    let url = store_config::database_url(None, &ProcessEnv).ok()?;
-    let store = store_config::open_store(&url).await.ok()?;
+async fn load_stored(registry: &mut Registry, settings: &Settings) -> Option<crux_store::Store> {
+    let url = settings.database_url(None).ok()?;
+    let store = crate::store_config::open_store(&url).await.ok()?;
     for p in ProviderId::ALL {
         if let Ok(Some(stored)) = store.load_models_snapshot(p.as_str()).await {
             registry.set_snapshot(crux_gateway::sync::snapshot_from_stored(p, stored));
@@ -92,8 +87,9 @@ async fn refresh(
     registry: &mut Registry,
     providers: &[ProviderId],
     store: Option<&crux_store::Store>,
+    settings: &Settings,
 ) -> Result<Vec<String>, Failure> {
-    let client = settings::client(&settings::load(None)?, &ProcessEnv)?;
+    let client = settings.keyed_client(providers).await?;
     let tty = std::io::stderr().is_terminal();
     let total = providers.len();
     let mut done = 0;
@@ -133,9 +129,9 @@ async fn refresh(
 }
 
 /// Run `crux models …`.
-pub async fn run(args: ModelsArgs) -> Result<(), Failure> {
+pub async fn run(args: ModelsArgs, settings: &Settings) -> Result<(), Failure> {
     let mut registry = Registry::new();
-    let store = load_stored(&mut registry).await;
+    let store = load_stored(&mut registry, settings).await;
     let mut out = std::io::stdout().lock();
     match args.command {
         ModelsCommand::List {
@@ -148,7 +144,7 @@ pub async fn run(args: ModelsArgs) -> Result<(), Failure> {
                 None => ProviderId::ALL.to_vec(),
             };
             if fetch {
-                for note in refresh(&mut registry, &providers, store.as_ref()).await? {
+                for note in refresh(&mut registry, &providers, store.as_ref(), settings).await? {
                     eprintln!("{note}");
                 }
             }
@@ -185,9 +181,7 @@ pub async fn run(args: ModelsArgs) -> Result<(), Failure> {
             writeln!(out, "{text}").map_err(out_err)?;
         }
         ModelsCommand::ValidateDefaults => {
-            let env = ProcessEnv;
-            let path = settings::config_path(args.config.as_deref(), &env);
-            let file = settings::load(path.as_deref())?;
+            let file = &settings.file;
             let defaults: Vec<(ProviderId, String)> = ProviderId::ALL
                 .iter()
                 .map(|p| {

@@ -5,10 +5,10 @@ use clap::{Args, Subcommand};
 use crux_store::NewVirtualKey;
 use secrecy::ExposeSecret;
 
-use crate::config::ProcessEnv;
 use crate::exit::Failure;
 use crate::output::{or_dash, print_json, table, when};
-use crate::store_config::{database_url, open_store};
+use crate::settings::Settings;
+use crate::store_config::open_store;
 
 /// Arguments of `crux virtual-keys`.
 #[derive(Debug, Args)]
@@ -56,8 +56,8 @@ enum VirtualKeysCommand {
 }
 
 /// Run `crux virtual-keys`.
-pub async fn run(args: VirtualKeysArgs) -> Result<(), Failure> {
-    let url = database_url(args.database_url.as_deref(), &ProcessEnv)?;
+pub async fn run(args: VirtualKeysArgs, settings: &Settings) -> Result<(), Failure> {
+    let url = settings.database_url(args.database_url.as_deref())?;
     let store = open_store(&url).await?;
     let result = dispatch(&store, args.command).await;
     store.close().await;

@@ -1,0 +1,12 @@
+//! One module per `crux` subcommand; each `run` takes its parsed arguments and the [`crate::settings::Settings`]
+//! resolved once in `main`.
+
+pub mod chat;
+pub mod db;
+pub mod keys;
+pub mod logs;
+pub mod metrics;
+pub mod mock;
+pub mod models;
+pub mod serve;
+pub mod virtual_keys;
