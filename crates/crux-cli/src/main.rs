@@ -16,9 +16,13 @@ use clap::{Parser, Subcommand};
 use crate::commands::{chat, db, keys, logs, metrics, mock, models, serve, virtual_keys};
 use crate::settings::Settings;
 
-/// Crux: one typed API over nine LLM providers.
+/// Crux: one typed API over nine LLM providers — a gateway any OpenAI or Anthropic SDK can point at, a CLI, and a mock.
 #[derive(Debug, Parser)]
-#[command(name = "crux", version, about)]
+#[command(
+    name = "crux",
+    version,
+    after_help = "Examples:\n  crux serve --demo                       # a full round trip without keys\n  crux chat openai/gpt-4o-mini \"hello\" --stream\n  crux models list anthropic\n  crux keys set openai"
+)]
 struct Cli {
     /// Config file (default: $CRUX_CONFIG, else ./crux.toml if present).
     #[arg(long, global = true, value_name = "FILE")]

@@ -222,3 +222,30 @@ fn crux_mock_command_serves_crux_chat() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("hello there"));
     drop(guard);
 }
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    let top = crux().arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&top.stdout).into_owned();
+    assert!(top.status.success() && text.contains("Examples:"), "{text}");
+    assert!(!text.contains("(soon)"), "{text}");
+    for cmd in [
+        "chat",
+        "mock",
+        "models",
+        "serve",
+        "keys",
+        "virtual-keys",
+        "logs",
+        "metrics",
+        "db",
+    ] {
+        let out = crux().args([cmd, "--help"]).output().unwrap();
+        let help = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{cmd}: {help}");
+        assert!(
+            help.contains("Examples:") && help.contains(&format!("crux {cmd}")),
+            "{cmd}: {help}"
+        );
+    }
+}

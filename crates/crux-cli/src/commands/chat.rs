@@ -15,6 +15,9 @@ use crate::settings::Settings;
 
 /// Arguments of `crux chat`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  crux chat openai/gpt-4o-mini \"Say hello\" --stream\n  crux chat smart \"hi\"              # an alias from [routes], with fallback\n  crux chat anthropic/claude-3-5-haiku-latest \"hi\" --json --max-tokens 50"
+)]
 pub struct ChatArgs {
     /// Model as PROVIDER/MODEL, e.g. openai/gpt-4o-mini.
     pub model: String,

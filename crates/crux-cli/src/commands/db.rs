@@ -14,6 +14,9 @@ use crate::store_config::{connect_store, load_vault_key, open_store, redactor};
 
 /// Arguments of `crux db`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  crux db migrate\n  crux db copy --from sqlite://crux.db --to postgres://postgres@127.0.0.1/crux\n  crux db import-legacy providers.db"
+)]
 pub struct DbArgs {
     #[command(subcommand)]
     command: DbCommand,

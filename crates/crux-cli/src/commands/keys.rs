@@ -21,6 +21,9 @@ use crate::store_config::{
 
 /// Arguments of `crux keys`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  crux keys init\n  crux keys set openai            # prompts; or --stdin\n  crux keys list"
+)]
 pub struct KeysArgs {
     #[command(subcommand)]
     command: KeysCommand,

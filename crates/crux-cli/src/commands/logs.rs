@@ -12,7 +12,10 @@ use crate::store_config::open_store;
 
 /// Arguments of `crux logs`.
 #[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:\n  crux logs --provider openai --status error --since 1h --limit 20\n  crux logs prune --older-than 30d"
+)]
 pub struct LogsArgs {
     #[command(subcommand)]
     command: Option<LogsCommand>,

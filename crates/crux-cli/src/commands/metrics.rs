@@ -13,6 +13,7 @@ use crate::store_config::open_store;
 
 /// Arguments of `crux metrics`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  crux metrics\n  crux metrics --json")]
 pub struct MetricsArgs {
     #[command(flatten)]
     filter: FilterArgs,

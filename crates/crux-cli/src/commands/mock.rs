@@ -8,6 +8,9 @@ use crate::exit::Failure;
 
 /// Arguments of `crux mock`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  crux mock --listen 127.0.0.1:9999\n  OPENAI_BASE_URL=http://127.0.0.1:9999/v1 OPENAI_API_KEY=x crux chat openai/gpt-4o-mini hi"
+)]
 pub struct MockArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:9999")]

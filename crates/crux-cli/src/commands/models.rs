@@ -12,6 +12,9 @@ use crate::settings::Settings;
 
 /// `crux models …`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  crux models list openai\n  crux models list --refresh --json\n  crux models show anthropic/claude-3-5-haiku-latest\n  crux models validate-defaults"
+)]
 pub struct ModelsArgs {
     #[command(subcommand)]
     command: ModelsCommand,

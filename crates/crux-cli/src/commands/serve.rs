@@ -19,7 +19,13 @@ use crate::store_config;
 
 /// Arguments of `crux serve` (the config file is the global `--config`).
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  crux serve\n  crux serve --demo          # every provider answered by the built-in mock, no keys\n  crux serve --config crux.toml --listen 0.0.0.0:4000"
+)]
 pub struct ServeArgs {
+    /// Answer every provider from the built-in mock (in process): a full round trip without any key.
+    #[arg(long)]
+    pub demo: bool,
     /// Listen address (default: $CRUX_LISTEN, else the file's `listen`, else 127.0.0.1:4000).
     #[arg(long)]
     pub listen: Option<SocketAddr>,
@@ -51,10 +57,15 @@ async fn shutdown_signal() {
 async fn persistence(
     settings: &Settings,
     client: crux_llm::Client,
+    demo: bool,
 ) -> Result<(Persistence, WriteQueue, crux_llm::Client, String), Failure> {
     let url = settings.database_url(None)?;
     let store = store_config::open_store(&url).await?;
-    let keys = store_config::resolve_keys(&store, &ProviderId::ALL, &ProcessEnv).await?;
+    let keys = if demo {
+        store_config::ResolvedKeys::default()
+    } else {
+        store_config::resolve_keys(&store, &ProviderId::ALL, &ProcessEnv).await?
+    };
     let client = keys.apply(client);
     let redactor = store_config::redactor(&ProcessEnv)?.map(Arc::new);
     let queue = WriteQueue::spawn(
@@ -73,11 +84,44 @@ async fn persistence(
     Ok((persistence, queue, client, crux_store::redact_url(&url)))
 }
 
+/// A client with every provider pointed at the mock at `url`, each with a placeholder key.
+fn demo_client(url: &str) -> Result<crux_llm::Client, Failure> {
+    ProviderId::ALL
+        .into_iter()
+        .fold(crux_llm::Client::builder(), |b, p| {
+            let base = match p.spec().wire {
+                crux_llm::Wire::OpenAi | crux_llm::Wire::Responses => format!("{url}/v1"),
+                _ => url.to_owned(),
+            };
+            b.provider(
+                p,
+                crux_llm::ProviderConfig {
+                    base_url: Some(base),
+                    api_key: Some("demo".into()),
+                    ..Default::default()
+                },
+            )
+        })
+        .build()
+        .map_err(|e| Failure::runtime(e.to_string()))
+}
+
 /// Run `crux serve`.
 pub async fn run(args: ServeArgs, settings: &Settings) -> Result<(), Failure> {
     let file = &settings.file;
     let path = &settings.path;
-    let client = settings.client()?;
+    let demo = if args.demo {
+        let mock = crux_mock::MockServer::start()
+            .await
+            .map_err(|e| Failure::runtime(format!("cannot start the demo mock: {e}")))?;
+        Some(mock)
+    } else {
+        None
+    };
+    let client = match &demo {
+        Some(mock) => demo_client(&mock.url())?,
+        None => settings.client()?,
+    };
     let config = settings.gateway()?;
     let addr = settings::listen(args.listen, file, &ProcessEnv)?;
     for (name, set) in [
@@ -90,7 +134,8 @@ pub async fn run(args: ServeArgs, settings: &Settings) -> Result<(), Failure> {
     }
     let grace = config.shutdown_grace;
     let has_master = config.master_key.is_some();
-    let (persistence, queue, client, store_url) = persistence(settings, client).await?;
+    let (persistence, queue, client, store_url) =
+        persistence(settings, client, demo.is_some()).await?;
     let keyed: Vec<&str> = ProviderId::ALL
         .iter()
         .filter(|p| client.has_key(**p))
@@ -128,14 +173,19 @@ pub async fn run(args: ServeArgs, settings: &Settings) -> Result<(), Failure> {
         .map_err(|e| Failure::runtime(e.to_string()))?;
     eprintln!("crux serve listening on http://{local}");
     eprintln!("store: {store_url}");
-    eprintln!(
-        "providers with keys: {}",
-        if keyed.is_empty() {
-            "none".to_owned()
-        } else {
-            keyed.join(", ")
-        }
-    );
+    if let Some(mock) = &demo {
+        eprintln!(
+            "demo mode: every provider is answered by the built-in mock at {} (no keys, no real provider)",
+            mock.url()
+        );
+    } else if keyed.is_empty() {
+        eprintln!(
+            "providers with keys: none — add one with `crux keys set openai` (stored encrypted) or OPENAI_API_KEY=…; \
+             `crux serve --demo` answers from a built-in mock"
+        );
+    } else {
+        eprintln!("providers with keys: {}", keyed.join(", "));
+    }
     if !has_master {
         eprintln!("no CRUX_MASTER_KEY: serving loopback clients only; admin routes are closed");
     }

@@ -12,6 +12,9 @@ use crate::store_config::open_store;
 
 /// Arguments of `crux virtual-keys`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  crux virtual-keys create team --budget-usd 5 --rpm 60 --models openai/gpt-4o-mini,smart\n  crux virtual-keys list\n  crux virtual-keys revoke team"
+)]
 pub struct VirtualKeysArgs {
     #[command(subcommand)]
     command: VirtualKeysCommand,
