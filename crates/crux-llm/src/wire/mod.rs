@@ -149,6 +149,9 @@ pub fn chat_call(spec: &ProviderSpec, req: &ChatRequest, stream: bool) -> Result
 /// Decode a non-streamed chat response body.
 pub fn decode_chat(model: &ModelId, body: &[u8]) -> Result<Decoded> {
     let p = model.provider;
+    if let Some(e) = envelope_error(p, body) {
+        return Err(e);
+    }
     match wire_for(model) {
         Wire::OpenAi => Ok(openai::response::decode(parse_json(p, body)?)),
         Wire::Responses => responses::response::decode(p, body),
@@ -156,6 +159,45 @@ pub fn decode_chat(model: &ModelId, body: &[u8]) -> Result<Decoded> {
         Wire::Gemini => gemini::response::decode(p, body),
         Wire::Ollama => ollama::response::decode(p, body),
     }
+}
+
+/// A 2xx body that is an error envelope — `{"error":{…}}` (OpenAI shape; OpenRouter and other proxies answer
+/// errors with status 200) or Anthropic's `{"type":"error","error":{…}}` — is an upstream error, classified from the
+/// envelope's own code like a non-2xx answer, so it is retried, falls back and counts against the breaker.
+fn envelope_error(provider: ProviderId, body: &[u8]) -> Option<Error> {
+    // Success bodies never start with an `error` member: look at the head before parsing anything.
+    let head = &body[..body.len().min(96)];
+    if !head.windows(7).any(|w| w == b"\"error\"") {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let err = v.get("error").filter(|e| e.is_object() || e.is_string())?;
+    if ["choices", "content", "candidates", "output", "message"]
+        .iter()
+        .any(|k| v.get(k).is_some())
+    {
+        return None;
+    }
+    let text = String::from_utf8_lossy(body).into_owned();
+    let parsed = crate::error::ErrorBody::parse(&text);
+    let status = err
+        .get("code")
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|c| u16::try_from(c).ok())
+        .filter(|c| (400..600).contains(c))
+        .unwrap_or(502);
+    let (code, retryable) = parsed.classify(status);
+    Some(Error::Upstream(Box::new(crate::error::UpstreamError {
+        provider,
+        status: 200,
+        code,
+        message: parsed
+            .message
+            .unwrap_or_else(|| "the provider answered 200 with an error body".to_owned()),
+        body: Some(text),
+        retry_after: None,
+        retryable,
+    })))
 }
 
 /// Extra headers a wire always sends (e.g. `anthropic-version`).
@@ -276,6 +318,30 @@ pub fn decode_models(spec: &ProviderSpec, body: &[u8]) -> Result<(Vec<ModelInfo>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_2xx_error_envelope_is_an_upstream_error() {
+        let m = ModelId::new(ProviderId::OpenRouter, "x/y");
+        let e = decode_chat(
+            &m,
+            br#"{"error":{"message":"Rate limit exceeded","code":429}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code(), e.is_retryable()),
+            (crate::ErrorCode::RateLimit, true)
+        );
+        let a = ModelId::new(ProviderId::Anthropic, "claude");
+        let body =
+            br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+        assert_eq!(
+            decode_chat(&a, body).unwrap_err().code(),
+            crate::ErrorCode::Overloaded
+        );
+        let plain = ModelId::new(ProviderId::OpenAi, "gpt-4o");
+        let e = decode_chat(&plain, br#"{"error":"bad thing"}"#).unwrap_err();
+        assert_eq!(e.code(), crate::ErrorCode::Transient);
+    }
 
     #[test]
     fn reasoning_families_use_responses() {

@@ -64,6 +64,12 @@ pub fn to_core(body: MessagesRequest) -> Result<(ChatRequest, bool), String> {
             strict: None,
         };
     }
+    if body.max_tokens == 0 {
+        return Err("max_tokens: must be at least 1".into());
+    }
+    if body.temperature.is_some_and(|t| !(0.0..=1.0).contains(&t)) {
+        return Err("temperature: must be between 0 and 1".into());
+    }
     req.max_tokens = Some(body.max_tokens);
     req.temperature = body.temperature;
     req.top_p = body.top_p;

@@ -175,3 +175,13 @@ fn response_shape() {
     assert_eq!(v["stop_reason"], "tool_use");
     assert_eq!(v["usage"]["input_tokens"], 5);
 }
+
+#[test]
+fn out_of_range_options_are_rejected() {
+    for bad in [
+        json!({"model": "x", "max_tokens": 0, "messages": [{"role": "user", "content": "hi"}]}),
+        json!({"model": "x", "max_tokens": 5, "temperature": 1.5, "messages": [{"role": "user", "content": "hi"}]}),
+    ] {
+        assert!(parse(bad.clone()).is_err(), "{bad}");
+    }
+}

@@ -61,6 +61,12 @@ pub fn to_core(body: ChatCompletionRequest) -> Result<(ChatRequest, Delivery), S
         .transpose()?
         .unwrap_or_default();
     req.max_tokens = body.max_completion_tokens.or(body.max_tokens);
+    if req.max_tokens == Some(0) {
+        return Err("'max_tokens' must be at least 1".into());
+    }
+    if body.temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
+        return Err("'temperature' must be between 0 and 2".into());
+    }
     req.temperature = body.temperature;
     req.top_p = body.top_p;
     req.stop = match body.stop {

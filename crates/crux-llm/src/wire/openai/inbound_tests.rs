@@ -164,3 +164,13 @@ fn response_shape() {
     assert_eq!(v["usage"]["total_tokens"], 2);
     assert_eq!(v["model"], "smart");
 }
+
+#[test]
+fn out_of_range_options_are_rejected() {
+    for bad in [
+        json!({"model": "x", "max_tokens": 0, "messages": [{"role": "user", "content": "hi"}]}),
+        json!({"model": "x", "temperature": 99, "messages": [{"role": "user", "content": "hi"}]}),
+    ] {
+        assert!(parse(bad.clone()).is_err(), "{bad}");
+    }
+}
