@@ -42,6 +42,25 @@ pub struct FileConfig {
     /// Exporters.
     #[serde(default)]
     pub telemetry: TelemetrySection,
+    /// Connection limits of the gateway's HTTP server.
+    #[serde(default)]
+    pub server: ServerSection,
+}
+
+/// `[server]`: slow or too many clients are cut off before they can starve others.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// Time to receive a request's line and headers (default 10 000).
+    pub header_timeout_ms: Option<u64>,
+    /// Time to receive a request's body once its headers arrived (default 30 000; 408 after).
+    pub body_timeout_ms: Option<u64>,
+    /// An idle kept-alive connection is closed after this long (default 60 000).
+    pub idle_timeout_ms: Option<u64>,
+    /// Client connections served at once; more are refused with 503 (default 4096).
+    pub max_connections: Option<usize>,
+    /// Largest request head in bytes; larger is refused with 431 (default 65 536).
+    pub max_header_bytes: Option<usize>,
 }
 
 /// `[providers.ID]`.
@@ -226,6 +245,25 @@ pub fn gateway(file: &FileConfig, env: &impl Env) -> Result<GatewayConfig, Failu
     if let Some(limit) = file.max_body_bytes {
         config.body_limit = limit;
     }
+    let server = &file.server;
+    for (slot, ms) in [
+        (&mut config.header_timeout, server.header_timeout_ms),
+        (&mut config.body_timeout, server.body_timeout_ms),
+        (&mut config.idle_timeout, server.idle_timeout_ms),
+    ] {
+        if let Some(ms) = ms {
+            if ms == 0 {
+                return Err(Failure::usage("config [server] timeouts must be at least 1 ms"));
+            }
+            *slot = Duration::from_millis(ms);
+        }
+    }
+    if let Some(n) = server.max_connections {
+        config.max_connections = n.max(1);
+    }
+    if let Some(n) = server.max_header_bytes {
+        config.max_header_bytes = n.max(1024);
+    }
     if let Some(b) = file.resilience.breaker {
         if b.failures == 0 {
             return Err(Failure::usage(
@@ -302,6 +340,9 @@ breaker = { failures = 5, open_ms = 30000 }
 prometheus = true
 statsd = "127.0.0.1:8125"
 otlp = "http://127.0.0.1:4318"
+[server]
+header_timeout_ms = 5000
+max_connections = 100
 "#,
         )
         .unwrap();
@@ -309,6 +350,8 @@ otlp = "http://127.0.0.1:4318"
         let g = gateway(&file, &env).unwrap();
         assert_eq!(g.router.routes["smart"].len(), 2);
         assert_eq!(g.router.breaker.failures, 5);
+        assert_eq!(g.header_timeout, Duration::from_secs(5));
+        assert_eq!(g.max_connections, 100);
         assert!(g.master_key.is_some());
         assert_eq!(listen(None, &file, &env).unwrap().port(), 4000);
         let env: HashMap<&'static str, &'static str> =

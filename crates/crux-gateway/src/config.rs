@@ -21,6 +21,20 @@ pub struct GatewayConfig {
     pub shutdown_grace: Duration,
     /// Serve `GET /metrics` (`[telemetry] prometheus`).
     pub prometheus: bool,
+    /// A connection must deliver a complete request line and headers within this time of opening (or of
+    /// the first byte of a later keep-alive request), or it is closed without an answer.
+    pub header_timeout: Duration,
+    /// A request's body must arrive in full within this time of its headers, or the request is answered
+    /// `408` (`code: "timeout"`, in the caller's dialect) and the connection closed. Only the read of the
+    /// request body is bounded; responses (streams included) may last as long as they need.
+    pub body_timeout: Duration,
+    /// A kept-alive connection with no request in flight and no new bytes is closed after this long.
+    pub idle_timeout: Duration,
+    /// Most client connections served at once; beyond it new connections are refused at once with a
+    /// `503` JSON answer and `Connection: close` (see [`crate::serve`]).
+    pub max_connections: usize,
+    /// Largest request line plus headers, in bytes; a larger head is answered `431` and the connection closed.
+    pub max_header_bytes: usize,
 }
 
 impl Default for GatewayConfig {
@@ -31,6 +45,11 @@ impl Default for GatewayConfig {
             router: RouterConfig::default(),
             shutdown_grace: Duration::from_secs(30),
             prometheus: true,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 4096,
+            max_header_bytes: 64 * 1024,
         }
     }
 }

@@ -12,12 +12,12 @@ pub mod error;
 pub mod keys;
 pub mod limits;
 pub mod models;
+mod server;
 pub mod state;
 pub mod sync;
 pub mod telemetry;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -25,7 +25,6 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 pub use config::GatewayConfig;
@@ -173,17 +172,22 @@ async fn too_large_in_dialect(
 }
 
 /// Serve until `shutdown` resolves, then stop accepting and let in-flight requests finish.
+///
+/// HTTP/1.1 with connection limits from [`GatewayConfig`]: a client that has not sent a complete request
+/// head within `header_timeout` is disconnected without an answer; a body not received within
+/// `body_timeout` gets `408` (`code: "timeout"`, in the caller's dialect) and `Connection: close`; an
+/// idle kept-alive connection is closed after `idle_timeout`; a head over `max_header_bytes` gets `431`
+/// and the connection is closed. Beyond `max_connections` a new connection is accepted and answered at
+/// once with `503` (an OpenAI-shaped JSON error, `code: "overloaded"`, `Retry-After: 1`) and
+/// `Connection: close`, from a task of its own so the accept loop never waits; if a burst of such
+/// refusals is already under way, further connections are closed without an answer. Accepted sockets
+/// get TCP_NODELAY, and handlers can extract `ConnectInfo<SocketAddr>`. On `shutdown`, idle connections
+/// close at once and in-flight requests (long streams included) run to their end.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = build_router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let listener = listener.tap_io(|tcp| {
-        // Stream frames go out as they are produced: no Nagle delay on accepted sockets.
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = server::Limits::of(&state.config);
+    server::run(listener, build_router(state), limits, shutdown).await
 }
