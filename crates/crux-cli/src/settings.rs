@@ -253,7 +253,9 @@ pub fn gateway(file: &FileConfig, env: &impl Env) -> Result<GatewayConfig, Failu
     ] {
         if let Some(ms) = ms {
             if ms == 0 {
-                return Err(Failure::usage("config [server] timeouts must be at least 1 ms"));
+                return Err(Failure::usage(
+                    "config [server] timeouts must be at least 1 ms",
+                ));
             }
             *slot = Duration::from_millis(ms);
         }
