@@ -141,6 +141,32 @@ impl Router {
         Ok(())
     }
 
+    /// Admit `target` and prepare the request for it (model written, guard passed); `None`, with the attempt
+    /// noted, when it cannot be tried.
+    async fn ready<'r>(
+        &self,
+        target: &ModelId,
+        req: &'r mut ChatRequest,
+        opts: &CallOptions<'_>,
+        tries: &mut Tries,
+    ) -> Option<Cow<'r, ChatRequest>> {
+        let error = match self.admit(target, opts) {
+            Ok(()) => {
+                let prepared = for_target(req, target, opts.origin);
+                match self.check_input(&prepared).await {
+                    Ok(()) => return Some(prepared),
+                    Err(e) => e,
+                }
+            }
+            Err(e) => e,
+        };
+        tries.attempts.push(Attempt {
+            target: target.clone(),
+            error,
+        });
+        None
+    }
+
     fn record(&self, target: &ModelId, result: Result<(), &Error>) {
         let healthy = result.map_or_else(|e| !is_upstream_failure(e), |()| true);
         self.breakers.record(&target.to_string(), healthy);
@@ -155,22 +181,10 @@ impl Router {
     ) -> Result<Routed<ChatResponse>, RouteFailure> {
         let mut tries = Tries::default();
         for target in &route.targets {
-            if let Err(error) = self.admit(target, &opts) {
-                tries.attempts.push(Attempt {
-                    target: target.clone(),
-                    error,
-                });
-                continue;
-            }
             let started = Instant::now();
-            let prepared = for_target(&mut req, target, opts.origin);
-            if let Err(error) = self.check_input(&prepared).await {
-                tries.attempts.push(Attempt {
-                    target: target.clone(),
-                    error,
-                });
+            let Some(prepared) = self.ready(target, &mut req, &opts, &mut tries).await else {
                 continue;
-            }
+            };
             let log = RetryLog::default();
             let result = self.client().chat_logged(&prepared, &log).await;
             tries.note_retries(target.provider, &log);
@@ -210,22 +224,10 @@ impl Router {
     ) -> Result<Routed<Peeked>, RouteFailure> {
         let mut tries = Tries::default();
         'targets: for target in &route.targets {
-            if let Err(error) = self.admit(target, &opts) {
-                tries.attempts.push(Attempt {
-                    target: target.clone(),
-                    error,
-                });
-                continue;
-            }
             let started = Instant::now();
-            let prepared = for_target(&mut req, target, opts.origin);
-            if let Err(error) = self.check_input(&prepared).await {
-                tries.attempts.push(Attempt {
-                    target: target.clone(),
-                    error,
-                });
+            let Some(prepared) = self.ready(target, &mut req, &opts, &mut tries).await else {
                 continue;
-            }
+            };
             let log = RetryLog::default();
             let mut stream = self.client().chat_stream_logged(&prepared, log.clone());
             let mut buffered = Vec::new();
