@@ -39,8 +39,13 @@ async fn shared_url(dir: &tempfile::TempDir) -> (String, Option<(String, String)
                 !required,
                 "CRUX_REQUIRE_POSTGRES=1 but CRUX_TEST_PG_URL is not set"
             );
-            eprintln!(
-                "PostgreSQL variant skipped: CRUX_TEST_PG_URL not set; using one shared SQLite file"
+            // The real stderr (not `eprintln!`, which libtest captures for passing tests), so `cargo test` shows it.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: PostgreSQL variant of the gateway multi-instance test skipped (ran on one shared SQLite \
+                 file): set CRUX_TEST_PG_URL=postgres://USER@HOST:5432/DB to run it (CRUX_REQUIRE_POSTGRES=1 \
+                 makes this an error)"
             );
             (
                 format!("sqlite://{}", dir.path().join("shared.db").display()),

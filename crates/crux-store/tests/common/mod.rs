@@ -33,9 +33,51 @@ pub fn pg_url() -> Option<String> {
         Some(url) => Some(url),
         None if required => panic!("CRUX_REQUIRE_POSTGRES=1 but CRUX_TEST_PG_URL is not set"),
         None => {
-            eprintln!("skipped: CRUX_TEST_PG_URL not set");
+            note_pg_skipped("CRUX_TEST_PG_URL is not set");
             None
         }
+    }
+}
+
+/// Prints the one line saying the PostgreSQL variants were skipped and how to run them: once per test run, however
+/// many test binaries include this module (a marker file keyed by the parent `cargo test` / `cargo nextest` process).
+/// Written to the real stderr, which libtest does not capture, so `cargo test` shows it next to its `ok` lines.
+pub fn note_pg_skipped(why: &str) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if first_in_run("postgres-store-tests-skipped") {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: PostgreSQL store tests skipped ({why}): set CRUX_TEST_PG_URL=postgres://USER@HOST:5432/DB \
+                 to run them (CRUX_REQUIRE_POSTGRES=1 makes this an error)"
+            );
+        }
+    });
+}
+
+/// True for the first caller with this `key` under the current parent process (the test runner), false after.
+pub fn first_in_run(key: &str) -> bool {
+    let ppid = std::os::unix::process::parent_id();
+    // The parent's start time (field 22 of /proc/PID/stat) tells a reused pid from the same runner.
+    let started = std::fs::read_to_string(format!("/proc/{ppid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1.to_owned();
+            rest.split_whitespace().nth(19).map(str::to_owned)
+        })
+        .unwrap_or_default();
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("crux-run-notes");
+    if std::fs::create_dir_all(&dir).is_err() {
+        return true;
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dir.join(format!("{key}-{ppid}-{started}")))
+    {
+        Ok(_) => true,
+        Err(e) => e.kind() != std::io::ErrorKind::AlreadyExists,
     }
 }
 
@@ -69,7 +111,7 @@ pub async fn pg_schema() -> Option<(String, String, String)> {
             panic!("CRUX_REQUIRE_POSTGRES=1 but PostgreSQL at CRUX_TEST_PG_URL is unreachable: {e}")
         }
         Err(e) => {
-            eprintln!("skipped: cannot connect to CRUX_TEST_PG_URL ({e})");
+            note_pg_skipped(&format!("cannot connect to CRUX_TEST_PG_URL: {e}"));
             return None;
         }
     };
