@@ -142,10 +142,16 @@ env -u CRUX_CONFIG -u CRUX_LISTEN -u CRUX_MASTER_KEY "${gateway_env[@]}" \
 PIDS+=($!)
 NOKEY_URL="$(wait_listening "$WORK/serve-nokey.log" "$!" "crux serve")"
 
-log "mock $MOCK_URL · gateway $GATEWAY_URL · loopback-only gateway $NOKEY_URL"
+# The README's quickstart on a bare machine: `crux serve --demo`, no keys, no endpoints, nothing else set.
+env -i PATH="$PATH" HOME="$WORK/demo-home" XDG_DATA_HOME="$WORK/demo-data" XDG_CONFIG_HOME="$WORK/demo-config" \
+    CRUX_LOG=error "$BIN" serve --demo --listen 127.0.0.1:0 >"$WORK/serve-demo.log" 2>&1 &
+PIDS+=($!)
+DEMO_URL="$(wait_listening "$WORK/serve-demo.log" "$!" "crux serve")"
+
+log "mock $MOCK_URL · gateway $GATEWAY_URL · loopback-only gateway $NOKEY_URL · demo gateway $DEMO_URL"
 
 # --- tests ------------------------------------------------------------------------------------
-export CRUX_GATEWAY_URL="$GATEWAY_URL" CRUX_GATEWAY_NOKEY_URL="$NOKEY_URL" \
+export CRUX_GATEWAY_URL="$GATEWAY_URL" CRUX_GATEWAY_NOKEY_URL="$NOKEY_URL" CRUX_GATEWAY_DEMO_URL="$DEMO_URL" \
     CRUX_MASTER_KEY="$MASTER_KEY" CRUX_MOCK_URL="$MOCK_URL" CRUX_PROVIDER_KEY="$PROVIDER_KEY"
 export PYTHONDONTWRITEBYTECODE=1
 # The whole suite unless the extra arguments name test files or node ids themselves.
