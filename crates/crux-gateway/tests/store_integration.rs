@@ -16,8 +16,12 @@ async fn every_request_writes_one_chat_log() {
     let mut s = Stored::start(None).await;
     let g = &s.gateway;
     let chat = |content: &str, stream: bool| {
-        json!({"model": "openai/gpt-4o-mini", "stream": stream, "stream_options": {"include_usage": true},
-            "messages": [{"role": "user", "content": content}]})
+        let mut body = json!({"model": "openai/gpt-4o-mini", "stream": stream,
+            "messages": [{"role": "user", "content": content}]});
+        if stream {
+            body["stream_options"] = json!({"include_usage": true});
+        }
+        body
     };
     assert_eq!(
         g.post("/v1/chat/completions", "k", &chat("logged plain", false))

@@ -21,6 +21,8 @@ pub struct RecordedRequest {
     pub headers: Vec<(String, String)>,
     /// The body parsed as JSON, or `Value::String(raw)` if it is not JSON, or `Null` if empty.
     pub body: serde_json::Value,
+    /// The body exactly as received (byte-for-byte checks of same-wire pass-through).
+    pub raw_body: String,
 }
 
 impl RecordedRequest {
@@ -41,6 +43,7 @@ impl RecordedRequest {
                 )
             })
             .collect();
+        let body_bytes = body;
         let body = if body.is_empty() {
             serde_json::Value::Null
         } else {
@@ -54,6 +57,7 @@ impl RecordedRequest {
             query: query.map(str::to_owned),
             headers,
             body,
+            raw_body: String::from_utf8_lossy(body_bytes).into_owned(),
         }
     }
 

@@ -74,7 +74,9 @@ pub async fn run(args: ChatArgs, settings: &Settings) -> Result<(), Failure> {
             .await
             .map_err(|f| Failure::from(&f))?;
         served_by(&route, &routed.target, routed.fallbacks);
-        let Peeked { buffered, stream } = routed.value;
+        let Peeked {
+            buffered, stream, ..
+        } = routed.value;
         let mut items = futures_util::stream::iter(buffered).chain(stream);
         let mut ends_with_newline = true;
         while let Some(item) = items.next().await {

@@ -61,6 +61,7 @@ async fn handle(
             "api_chat"
         },
         origin: None,
+        raw: None,
         encoder: stream.then_some(Encoder::Native),
         render: |r: &crux_llm::ChatResponse| native::response(r, r.latency.as_millis()),
     };

@@ -11,7 +11,7 @@ use crux_llm::Wire;
 use crux_llm::wire::anthropic::inbound::{self, EventEncoder};
 use crux_llm::wire::anthropic::types::MessagesRequest;
 
-use super::{ChatCall, Encoder, admit, serve_chat};
+use super::{ChatCall, Encoder, admit, raw_request, serve_chat};
 use crate::error::{ApiError, Dialect};
 use crate::state::AppState;
 
@@ -24,7 +24,7 @@ pub async fn messages(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    handle(state, peer, &headers, &body)
+    handle(state, peer, &headers, body)
         .await
         .unwrap_or_else(|e| e.render(D))
 }
@@ -33,9 +33,9 @@ async fn handle(
     state: Arc<AppState>,
     peer: SocketAddr,
     headers: &HeaderMap,
-    body: &[u8],
+    body: Bytes,
 ) -> Result<Response, ApiError> {
-    let wire: MessagesRequest = serde_json::from_slice(body)
+    let wire: MessagesRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))?;
     let name = wire.model.clone();
     let admitted = admit(&state, headers, peer, &name, D)?;
@@ -45,6 +45,7 @@ async fn handle(
         req,
         route: "messages",
         origin: Some(Wire::Anthropic),
+        raw: Some(raw_request(Wire::Anthropic, headers, body)),
         encoder: stream.then(|| Encoder::Anthropic(EventEncoder::new(&name))),
         render: |r: &crux_llm::ChatResponse| inbound::response(r, &name),
     };

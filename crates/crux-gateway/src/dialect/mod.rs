@@ -12,6 +12,7 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
+pub use crux_llm::client::RawRequest;
 use crux_llm::{
     CallOptions, ChatRequest, ChatResponse, Error, ModelId, ProviderId, ResolveError, Role, Route,
     RouteFailure, Wire,
@@ -95,6 +96,22 @@ pub fn admit(
     })
 }
 
+/// The caller's body and the headers that carry meaning, for same-wire pass-through (never the caller's auth).
+pub fn raw_request(wire: Wire, headers: &HeaderMap, body: bytes::Bytes) -> RawRequest {
+    let forwarded = crux_llm::wire::passthrough::FORWARDED_HEADERS
+        .iter()
+        .filter_map(|name| {
+            let v = headers.get(*name)?.to_str().ok()?;
+            Some(((*name).to_owned(), v.to_owned()))
+        })
+        .collect();
+    RawRequest {
+        wire,
+        body,
+        headers: forwarded,
+    }
+}
+
 /// The last user message's text (what the chat log keeps of the request).
 pub fn last_user_text(req: &ChatRequest) -> String {
     req.messages
@@ -115,6 +132,8 @@ pub struct ChatCall<R> {
     pub route: &'static str,
     /// The wire the request's passthrough fields came from.
     pub origin: Option<Wire>,
+    /// The caller's own body and meaningful headers, for targets on the same wire (sent as is).
+    pub raw: Option<RawRequest>,
     /// Streams in this encoding; `None` answers JSON.
     pub encoder: Option<Encoder>,
     /// The JSON body of a non-streamed answer.
@@ -171,6 +190,7 @@ where
         req,
         route,
         origin,
+        raw,
         encoder,
         render,
     } = call;
@@ -189,6 +209,7 @@ where
     let opts = CallOptions {
         origin,
         permit: Some(&permit),
+        raw: raw.as_ref(),
     };
     let mut pending = Pending {
         state: &state,
@@ -220,7 +241,10 @@ where
     }
     match state.router.chat(&admitted.route, req, opts).await {
         Ok(served) => {
-            let resp = json_response(&render(&served.value), &served.target);
+            let resp = match &served.raw {
+                Some(bytes) => bytes_response(bytes.clone(), &served.target),
+                None => json_response(&render(&served.value), &served.target),
+            };
             pending.record(|o| {
                 o.target = Some(served.target.clone());
                 o.fallbacks = served.fallbacks;
@@ -241,7 +265,11 @@ where
 
 /// A JSON response with the serving target in a header.
 pub fn json_response(body: &impl serde::Serialize, target: &ModelId) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    bytes_response(serde_json::to_vec(body).unwrap_or_default().into(), target)
+}
+
+/// JSON bytes (the upstream's own, when passed through) with the serving target in a header.
+pub fn bytes_response(bytes: bytes::Bytes, target: &ModelId) -> Response {
     let mut resp = Response::new(Body::from(bytes));
     resp.headers_mut().insert(
         header::CONTENT_TYPE,

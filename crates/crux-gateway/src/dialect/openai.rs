@@ -15,7 +15,7 @@ use crux_llm::{EmbedRequest, ProviderId, Wire};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ChatCall, Encoder, admit, json_response, serve_chat};
+use super::{ChatCall, Encoder, admit, json_response, raw_request, serve_chat};
 use crate::accounting::{self, Outcome};
 use crate::auth::authenticate;
 use crate::error::{ApiError, Dialect};
@@ -30,7 +30,7 @@ fn unix_now() -> u64 {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
+    serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
 }
 
@@ -41,7 +41,7 @@ pub async fn chat_completions(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    chat(state, peer, &headers, &body)
+    chat(state, peer, &headers, body)
         .await
         .unwrap_or_else(|e| e.render(D))
 }
@@ -50,9 +50,9 @@ async fn chat(
     state: Arc<AppState>,
     peer: SocketAddr,
     headers: &HeaderMap,
-    body: &[u8],
+    body: Bytes,
 ) -> Result<Response, ApiError> {
-    let wire: ChatCompletionRequest = parse(body)?;
+    let wire: ChatCompletionRequest = parse(&body)?;
     let name = wire.model.clone();
     let admitted = admit(&state, headers, peer, &name, D)?;
     let (req, delivery) = inbound::to_core(wire).map_err(ApiError::bad_request)?;
@@ -68,6 +68,7 @@ async fn chat(
         req,
         route: "chat_completions",
         origin: Some(Wire::OpenAi),
+        raw: Some(raw_request(Wire::OpenAi, headers, body)),
         encoder,
         render,
     };

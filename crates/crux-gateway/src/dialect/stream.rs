@@ -11,6 +11,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use bytes::Bytes;
+use crux_llm::client::RawFrames;
 use crux_llm::router::Peeked;
 use crux_llm::wire::anthropic::inbound::EventEncoder;
 use crux_llm::wire::native::inbound as native;
@@ -78,6 +79,8 @@ struct StreamBody {
     state: Arc<AppState>,
     buffered: VecDeque<Result<StreamEvent, Error>>,
     stream: ChatStream,
+    /// Same wire: forward the upstream's frames; events only feed the accounting (errors still use the encoder).
+    frames: Option<RawFrames>,
     encoder: Encoder,
     outcome: Option<Outcome>,
     started: Instant,
@@ -111,10 +114,23 @@ impl StreamBody {
                     }
                     _ => {}
                 }
-                self.encoder.encode(&ev, &mut out);
+                match &self.frames {
+                    Some(frames) => out.extend_from_slice(&frames.take().unwrap_or_default()),
+                    None => self.encoder.encode(&ev, &mut out),
+                }
             }
             Some(Err(e)) => {
-                self.encoder.error(&e, &mut out);
+                let forwarded_upstream_error = match &self.frames {
+                    Some(frames) => {
+                        out.extend_from_slice(&frames.take().unwrap_or_default());
+                        // The upstream's own in-band error frame was just forwarded as received.
+                        matches!(e.root(), Error::InBand { .. })
+                    }
+                    None => false,
+                };
+                if !forwarded_upstream_error {
+                    self.encoder.error(&e, &mut out);
+                }
                 let ttft = e.metrics().and_then(|m| m.time_to_first_token_ms);
                 self.finish(Some(&e), ttft);
             }
@@ -169,6 +185,7 @@ pub fn response(
         state,
         buffered: routed.value.buffered.into(),
         stream: routed.value.stream,
+        frames: routed.value.frames,
         encoder,
         outcome: Some(o),
         started,

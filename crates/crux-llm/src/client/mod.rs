@@ -1,5 +1,6 @@
 //! `Client`: the typed entry point (chat, chat_stream, embed, list_models) over one shared HTTP client.
 
+mod raw;
 mod send;
 mod stream;
 
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use secrecy::{ExposeSecret, SecretString};
 
+pub use self::raw::{RawFrames, RawRequest};
 pub use self::stream::ChatStream;
 use crate::error::{Error, ErrorCode, Result, TimeoutPhase};
 use crate::providers::{ProviderId, ProviderSpec};

@@ -9,9 +9,11 @@ use bytes::Bytes;
 use futures_util::stream::{BoxStream, Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
+use super::raw::{RawFrames, RawRequest};
 use super::{Client, RetryLog, Target, send::transport_error};
 use crate::decode::{NdjsonDecoder, SseDecoder, SseEvent};
 use crate::error::{Error, Result, TimeoutPhase};
+use crate::model_id::ModelId;
 use crate::providers::ProviderId;
 use crate::types::{ChatRequest, FinishReason, StreamEvent, StreamMetrics};
 use crate::wire::{self, Flow, Frame, Framing, StreamState};
@@ -35,6 +37,34 @@ impl ChatStream {
     pub(super) fn start(client: Client, req: &ChatRequest, retries: RetryLog) -> Self {
         let cancel = CancellationToken::new();
         let driver = Driver::new(client, req, cancel.clone(), retries);
+        Self::from_driver(driver, cancel)
+    }
+
+    /// A stream of `raw` (the caller's own wire) from `target`, its frames collected in `frames`.
+    pub(super) fn start_raw(
+        client: Client,
+        target: &ModelId,
+        raw: &RawRequest,
+        retries: RetryLog,
+        frames: RawFrames,
+    ) -> Self {
+        let cancel = CancellationToken::new();
+        let prepared = client
+            .raw_target(target, raw)
+            .map(|(t, body)| (t, body, StreamState::new(target)));
+        let mut driver = Driver::from_prepared(
+            client,
+            target.provider,
+            prepared,
+            Framing::Sse,
+            cancel.clone(),
+            retries,
+        );
+        driver.frames = Some(frames);
+        Self::from_driver(driver, cancel)
+    }
+
+    fn from_driver(driver: Driver, cancel: CancellationToken) -> Self {
         let inner = futures_util::stream::unfold(driver, |mut d| async move {
             let item = d.next().await?;
             Some((item, d))
@@ -74,6 +104,8 @@ struct Driver {
     done: bool,
     cancel: CancellationToken,
     retries: RetryLog,
+    /// Pass-through: the frames to forward, captured as they are decoded.
+    frames: Option<RawFrames>,
     t0: Instant,
     first_content: Option<Instant>,
     emitted: u64,
@@ -88,14 +120,26 @@ impl Driver {
     ) -> Self {
         let provider = req.model.provider;
         let call = wire::chat_call(provider.spec(), req, true);
-        let framer = match call.as_ref().map(|c| c.framing) {
-            Ok(Framing::Ndjson) => Framer::Ndjson(NdjsonDecoder::default(), Vec::new()),
-            _ => Framer::Sse(SseDecoder::default(), Vec::new()),
-        };
+        let framing = call.as_ref().map_or(Framing::Sse, |c| c.framing);
         let prepared = call.and_then(|c| {
             let target = client.target(provider, &c.path)?;
             Ok((target, c.body, StreamState::new(&req.model)))
         });
+        Self::from_prepared(client, provider, prepared, framing, cancel, retries)
+    }
+
+    fn from_prepared(
+        client: Client,
+        provider: ProviderId,
+        prepared: Result<(Target, Bytes, StreamState)>,
+        framing: Framing,
+        cancel: CancellationToken,
+        retries: RetryLog,
+    ) -> Self {
+        let framer = match framing {
+            Framing::Ndjson => Framer::Ndjson(NdjsonDecoder::default(), Vec::new()),
+            Framing::Sse => Framer::Sse(SseDecoder::default(), Vec::new()),
+        };
         Self {
             client,
             provider,
@@ -108,6 +152,7 @@ impl Driver {
             done: false,
             cancel,
             retries,
+            frames: None,
             t0: Instant::now(),
             first_content: None,
             emitted: 0,
@@ -245,6 +290,9 @@ impl Driver {
                 for ev in events.drain(..) {
                     if outcome.is_err() || matches!(outcome, Ok(Flow::Done(_))) {
                         continue;
+                    }
+                    if let Some(frames) = &self.frames {
+                        frames.capture(&ev);
                     }
                     outcome = state.on_frame(Frame::Sse(&ev), &mut self.scratch);
                 }

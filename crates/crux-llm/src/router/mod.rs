@@ -99,6 +99,8 @@ pub struct Routed<T> {
     pub retries: Vec<(ProviderId, ErrorCode)>,
     /// Time waiting on the serving upstream (for a stream: until it committed).
     pub upstream: Duration,
+    /// A non-streamed same-wire answer: the upstream's body as received (forward it instead of re-encoding).
+    pub raw: Option<bytes::Bytes>,
 }
 
 /// One target tried.
@@ -165,6 +167,8 @@ pub struct CallOptions<'a> {
     pub origin: Option<Wire>,
     /// Targets this caller may use (a virtual key's allowed models); others are skipped as forbidden attempts.
     pub permit: Option<&'a (dyn Fn(&ModelId) -> bool + Sync)>,
+    /// The caller's own body and headers: targets on the same wire get it as sent (same-wire pass-through).
+    pub raw: Option<&'a crate::client::RawRequest>,
 }
 
 impl std::fmt::Debug for CallOptions<'_> {
@@ -172,6 +176,7 @@ impl std::fmt::Debug for CallOptions<'_> {
         f.debug_struct("CallOptions")
             .field("origin", &self.origin)
             .field("permit", &self.permit.is_some())
+            .field("raw", &self.raw.map(|r| r.wire))
             .finish()
     }
 }

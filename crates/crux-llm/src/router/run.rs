@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 
 use super::{Attempt, CallOptions, Route, RouteFailure, Routed, Router};
 use crate::breaker::Admission;
-use crate::client::{ChatStream, RetryLog};
+use crate::client::{ChatStream, RawFrames, RawRequest, RetryLog};
 use crate::error::{Error, ErrorCode};
 use crate::model_id::ModelId;
 use crate::providers::{ProviderId, Wire};
@@ -21,6 +21,13 @@ pub struct Peeked {
     pub buffered: Vec<Result<StreamEvent, Error>>,
     /// The rest of the stream.
     pub stream: ChatStream,
+    /// A same-wire stream: the upstream's frames to forward (the events above are then only its decoding).
+    pub frames: Option<RawFrames>,
+}
+
+/// The caller's raw request when `target` speaks the caller's wire.
+fn same_wire<'a>(opts: &CallOptions<'a>, target: &ModelId) -> Option<&'a RawRequest> {
+    opts.raw.filter(|r| r.wire == crate::wire::wire_for(target))
 }
 
 /// Failures that say something about the upstream's health (they feed the breaker).
@@ -186,10 +193,17 @@ impl Router {
                 continue;
             };
             let log = RetryLog::default();
-            let result = self.client().chat_logged(&prepared, &log).await;
+            let client = self.client();
+            let result = match same_wire(&opts, target) {
+                Some(raw) => client
+                    .chat_raw(target, raw, &log)
+                    .await
+                    .map(|(bytes, r)| (r, Some(bytes))),
+                None => client.chat_logged(&prepared, &log).await.map(|r| (r, None)),
+            };
             tries.note_retries(target.provider, &log);
             match result {
-                Ok(value) => {
+                Ok((value, raw)) => {
                     self.record(target, Ok(()));
                     return Ok(Routed {
                         value,
@@ -197,6 +211,7 @@ impl Router {
                         fallbacks: tries.fallbacks(),
                         retries: tries.retries,
                         upstream: started.elapsed(),
+                        raw,
                     });
                 }
                 Err(error) => {
@@ -229,7 +244,16 @@ impl Router {
                 continue;
             };
             let log = RetryLog::default();
-            let mut stream = self.client().chat_stream_logged(&prepared, log.clone());
+            let client = self.client();
+            let (mut stream, frames) = match same_wire(&opts, target) {
+                Some(raw) => {
+                    let drop_usage = raw.wire == Wire::OpenAi
+                        && !crate::wire::passthrough::asked_for_usage(&raw.body);
+                    let (s, f) = client.chat_stream_raw(target, raw, log.clone(), drop_usage);
+                    (s, Some(f))
+                }
+                None => (client.chat_stream_logged(&prepared, log.clone()), None),
+            };
             let mut buffered = Vec::new();
             while let Some(item) = stream.next().await {
                 match item {
@@ -240,11 +264,16 @@ impl Router {
                             tries.note_retries(target.provider, &log);
                             self.record(target, Ok(()));
                             return Ok(Routed {
-                                value: Peeked { buffered, stream },
+                                value: Peeked {
+                                    buffered,
+                                    stream,
+                                    frames,
+                                },
                                 target: target.clone(),
                                 fallbacks: tries.fallbacks(),
                                 retries: tries.retries,
                                 upstream: started.elapsed(),
+                                raw: None,
                             });
                         }
                     }

@@ -9,6 +9,7 @@ pub mod gemini;
 pub mod native;
 pub mod ollama;
 pub mod openai;
+pub mod passthrough;
 pub mod responses;
 
 use bytes::Bytes;

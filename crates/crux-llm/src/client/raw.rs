@@ -1,0 +1,155 @@
+//! Same-wire calls: the caller's own body (model edited, see [`crate::wire::passthrough`]) sent with the headers
+//! that carry meaning, and the upstream's answer handed back as received — the body of a non-streamed call, or the
+//! SSE frames of a stream (data bytes untouched) — while the usual decoders tap it for usage, text and the finish.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use super::{Client, RetryLog, Target};
+use crate::decode::SseEvent;
+use crate::error::{Error, Result};
+use crate::model_id::ModelId;
+use crate::providers::Wire;
+use crate::types::{ChatResponse, FinishReason, Message, Role, Usage};
+use crate::wire::{self, passthrough};
+
+/// A caller's request on the target's own wire.
+#[derive(Debug, Clone)]
+pub struct RawRequest {
+    /// The caller's wire.
+    pub wire: Wire,
+    /// The caller's JSON body as received.
+    pub body: Bytes,
+    /// Headers to forward (see [`passthrough::FORWARDED_HEADERS`]); never the caller's auth.
+    pub headers: Vec<(String, String)>,
+}
+
+/// SSE frames of a passed-through stream, shared between the stream driver and its consumer.
+#[derive(Debug, Clone, Default)]
+pub struct RawFrames {
+    queue: Arc<Mutex<VecDeque<Bytes>>>,
+    /// Drop the usage-only Chat Completions chunk the gateway asked for on the caller's behalf.
+    drop_usage_only: bool,
+}
+
+impl RawFrames {
+    /// Keep one decoded frame, re-framed as `event:`/`data:` lines with its data bytes unchanged.
+    pub(crate) fn capture(&self, ev: &SseEvent) {
+        if self.drop_usage_only
+            && ev.data.contains("\"usage\"")
+            && ev.data.contains("\"choices\":[]")
+        {
+            return;
+        }
+        let mut out = Vec::with_capacity(ev.data.len() + 32);
+        if let Some(name) = &ev.event {
+            out.extend_from_slice(b"event: ");
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'\n');
+        }
+        for line in ev.data.split('\n') {
+            out.extend_from_slice(b"data: ");
+            out.extend_from_slice(line.as_bytes());
+            out.push(b'\n');
+        }
+        out.push(b'\n');
+        if let Ok(mut q) = self.queue.lock() {
+            q.push_back(Bytes::from(out));
+        }
+    }
+
+    /// Everything captured since the last call, concatenated (`None` when nothing is waiting).
+    pub fn take(&self) -> Option<Bytes> {
+        let mut q = self.queue.lock().ok()?;
+        match q.len() {
+            0 => None,
+            1 => q.pop_front(),
+            _ => {
+                let mut all = Vec::with_capacity(q.iter().map(Bytes::len).sum());
+                for b in q.drain(..) {
+                    all.extend_from_slice(&b);
+                }
+                Some(Bytes::from(all))
+            }
+        }
+    }
+}
+
+impl Client {
+    /// The upstream call for `raw` to `target`: path, edited body and forwarded headers.
+    pub(crate) fn raw_target(&self, target: &ModelId, raw: &RawRequest) -> Result<(Target, Bytes)> {
+        let path = passthrough::chat_path(raw.wire).ok_or_else(|| {
+            Error::Unsupported(format!("{:?} cannot be passed through", raw.wire))
+        })?;
+        let body = passthrough::edit_body(&raw.body, &target.model, raw.wire).ok_or_else(|| {
+            Error::Config("the request body is not a JSON object with a model".into())
+        })?;
+        let mut t = self.target(target.provider, path)?;
+        t.headers.extend(raw.headers.iter().cloned());
+        Ok((t, body))
+    }
+
+    /// Send `raw` to `target` and return the upstream's body as received, with its decoding for the log.
+    pub async fn chat_raw(
+        &self,
+        target: &ModelId,
+        raw: &RawRequest,
+        retries: &RetryLog,
+    ) -> Result<(Bytes, ChatResponse)> {
+        let t0 = Instant::now();
+        let (t, body) = self.raw_target(target, raw)?;
+        let bytes = self
+            .post_for_body(&t, body, t0 + t.timeouts.total, retries)
+            .await?;
+        let response = match wire::decode_chat(target, &bytes) {
+            Ok(d) => ChatResponse {
+                id: d.id,
+                model: d.model,
+                provider: target.provider.as_str().to_owned(),
+                message: d.message,
+                finish: d.finish,
+                usage: d.usage,
+                latency: t0.elapsed(),
+            },
+            // A 2xx error envelope is an upstream failure; a body we cannot read is still the caller's answer.
+            Err(e @ Error::Upstream(_)) => return Err(e),
+            Err(_) => ChatResponse {
+                id: String::new(),
+                model: target.model.clone(),
+                provider: target.provider.as_str().to_owned(),
+                message: Message {
+                    role: Role::Assistant,
+                    content: Vec::new(),
+                    tool_calls: Vec::new(),
+                    tool_call_id: None,
+                    name: None,
+                },
+                finish: FinishReason::Other("unparsed".into()),
+                usage: Usage::default(),
+                latency: t0.elapsed(),
+            },
+        };
+        Ok((bytes, response))
+    }
+
+    /// Stream `raw` from `target`: the stream yields decoded events (for the log and the peek) while `frames`
+    /// collects the upstream's frames to forward. `drop_usage_only` removes the usage chunk the caller did not ask for.
+    pub fn chat_stream_raw(
+        &self,
+        target: &ModelId,
+        raw: &RawRequest,
+        retries: RetryLog,
+        drop_usage_only: bool,
+    ) -> (super::ChatStream, RawFrames) {
+        let frames = RawFrames {
+            queue: Arc::default(),
+            drop_usage_only,
+        };
+        let stream =
+            super::ChatStream::start_raw(self.clone(), target, raw, retries, frames.clone());
+        (stream, frames)
+    }
+}
