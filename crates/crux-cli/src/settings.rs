@@ -61,6 +61,9 @@ pub struct ServerSection {
     pub max_connections: Option<usize>,
     /// Largest request head in bytes; larger is refused with 431 (default 65 536).
     pub max_header_bytes: Option<usize>,
+    /// Browser origins allowed by CORS (default the local dev server, `http://localhost:5173` and
+    /// `http://127.0.0.1:5173`); `[]` turns CORS off.
+    pub cors_origins: Option<Vec<String>>,
 }
 
 /// `[providers.ID]`.
@@ -265,6 +268,9 @@ pub fn gateway(file: &FileConfig, env: &impl Env) -> Result<GatewayConfig, Failu
     }
     if let Some(n) = server.max_header_bytes {
         config.max_header_bytes = n.max(1024);
+    }
+    if let Some(origins) = &server.cors_origins {
+        config.cors_origins.clone_from(origins);
     }
     if let Some(b) = file.resilience.breaker {
         if b.failures == 0 {

@@ -131,6 +131,8 @@ pub struct Outcome {
     pub request_text: String,
     /// Answer text (for the chat log).
     pub response_text: String,
+    /// Client session headers (`x-claude-code-session-id`, Codex's `session_id`/window/turn ids), as sent.
+    pub session: Vec<(&'static str, String)>,
 }
 
 impl Outcome {
@@ -151,6 +153,7 @@ impl Outcome {
             key_id: None,
             request_text: String::new(),
             response_text: String::new(),
+            session: Vec::new(),
         }
     }
 }
@@ -183,11 +186,19 @@ fn chat_log(o: &Outcome, cost: Option<f64>) -> ChatLog {
         Some((_, message)) => Some(message.clone()),
         None => (!o.response_text.is_empty()).then(|| o.response_text.clone()),
     };
-    if o.model_name != log.model || o.fallbacks > 0 || o.streamed {
-        log.metadata = Some(
-            serde_json::json!({"requested_model": o.model_name, "fallbacks": o.fallbacks,
-            "streamed": o.streamed}),
-        );
+    if o.model_name != log.model || o.fallbacks > 0 || o.streamed || !o.session.is_empty() {
+        let mut meta = serde_json::json!({"requested_model": o.model_name, "fallbacks": o.fallbacks,
+            "streamed": o.streamed});
+        if let Some((_, id)) = o.session.first() {
+            meta["session_id"] = serde_json::Value::String(id.clone());
+            meta["session"] = o
+                .session
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v.clone())))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+        }
+        log.metadata = Some(meta);
     }
     log
 }

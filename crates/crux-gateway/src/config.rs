@@ -35,6 +35,8 @@ pub struct GatewayConfig {
     pub max_connections: usize,
     /// Largest request line plus headers, in bytes; a larger head is answered `431` and the connection closed.
     pub max_header_bytes: usize,
+    /// Browser origins allowed to call the gateway (CORS, credentials allowed); empty disables CORS.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for GatewayConfig {
@@ -50,6 +52,10 @@ impl Default for GatewayConfig {
             idle_timeout: Duration::from_secs(60),
             max_connections: 4096,
             max_header_bytes: 64 * 1024,
+            cors_origins: vec![
+                "http://localhost:5173".to_owned(),
+                "http://127.0.0.1:5173".to_owned(),
+            ],
         }
     }
 }

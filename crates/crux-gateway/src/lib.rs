@@ -35,14 +35,20 @@ use crate::error::{ApiError, Dialect};
 /// Every route of the gateway.
 pub fn build_router(state: Arc<AppState>) -> Router {
     let limit = state.config.body_limit;
+    let cors = cors_layer(&state.config.cors_origins);
     Router::new()
         .route(
             "/v1/chat/completions",
             post(dialect::openai::chat_completions),
         )
         .route("/v1/embeddings", post(dialect::openai::embeddings))
-        .route("/v1/models", get(dialect::openai::models))
+        .route("/v1/models", get(dialect::models::list))
+        .route("/v1/models/{*id}", get(dialect::models::retrieve))
         .route("/v1/messages", post(dialect::anthropic::messages))
+        .route(
+            "/v1/messages/count_tokens",
+            post(dialect::anthropic::count_tokens),
+        )
         .route("/api/health", get(api::health))
         .route("/api/providers", get(api::providers))
         .route("/api/models", get(models::api_models))
@@ -72,7 +78,30 @@ pub fn build_router(state: Arc<AppState>) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(too_large_in_dialect))
+        .layer(cors)
         .with_state(state)
+}
+
+/// CORS for browser apps on the configured origins (the original service's defaults: the local dev server), with
+/// credentials; preflights echo the requested methods and headers. No origins: no CORS headers at all.
+fn cors_layer(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
+    let list: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.trim()).ok())
+        .collect();
+    if list.is_empty() {
+        return CorsLayer::new();
+    }
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(list))
+        .allow_methods(AllowMethods::mirror_request())
+        .allow_headers(AllowHeaders::mirror_request())
+        .allow_credentials(true)
+        .expose_headers([
+            axum::http::HeaderName::from_static("x-crux-target"),
+            axum::http::HeaderName::from_static("x-request-id"),
+        ])
 }
 
 async fn health() -> Response {

@@ -223,6 +223,10 @@ fn router(shared: Arc<Shared>) -> Router {
                 get(anthropic::get_model),
             )
             .route(&format!("{prefix}/messages"), post(anthropic::messages))
+            .route(
+                &format!("{prefix}/messages/count_tokens"),
+                post(anthropic::count_tokens),
+            )
             .route(&format!("{prefix}/responses"), post(responses::create))
             .route(&format!("{prefix}/embeddings"), post(openai::embeddings));
     }

@@ -62,6 +62,8 @@ pub struct LogFilter {
     pub until_ms: Option<i64>,
     /// Only rows of this virtual key.
     pub virtual_key_id: Option<String>,
+    /// Only requests of this client session (`X-Claude-Code-Session-Id`, Codex's session/window ids; chat logs only).
+    pub session: Option<String>,
     /// At most this many rows (0 means 100).
     pub limit: u32,
 }
@@ -91,6 +93,19 @@ pub(crate) fn where_clause(f: &LogFilter) -> (String, Vec<Value>) {
     }
     if let Some(k) = &f.virtual_key_id {
         push("virtual_key_id =", Value::Text(Some(k.clone())));
+    }
+    if let Some(session) = &f.session {
+        // The gateway writes metadata as compact JSON, so the pair appears literally; LIKE wildcards are escaped.
+        let quoted = serde_json::to_string(session).unwrap_or_default();
+        let escaped: String = quoted
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        binds.push(Value::Text(Some(format!("%\"session_id\":{escaped}%"))));
+        clauses.push(format!("metadata LIKE ${} ESCAPE '\\'", binds.len()));
     }
     if clauses.is_empty() {
         (String::new(), binds)

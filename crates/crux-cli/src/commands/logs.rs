@@ -27,6 +27,9 @@ pub struct LogsArgs {
     /// At most this many entries, newest first.
     #[arg(long, default_value_t = 50)]
     limit: u32,
+    /// Only requests of this client session (Claude Code's or Codex's session id).
+    #[arg(long)]
+    session: Option<String>,
     /// Store URL (default: CRUX_DATABASE_URL, else the SQLite file in your data directory).
     #[arg(long, global = true)]
     database_url: Option<String>,
@@ -133,7 +136,8 @@ pub async fn run(args: LogsArgs, settings: &Settings) -> Result<(), Failure> {
     if args.limit == 0 {
         return Err(Failure::usage("--limit must be at least 1"));
     }
-    let filter = args.filter.to_filter(args.limit)?;
+    let mut filter = args.filter.to_filter(args.limit)?;
+    filter.session.clone_from(&args.session);
     let store = open_store(&url).await?;
     let entries = store.query_chat_logs(&filter).await;
     store.close().await;

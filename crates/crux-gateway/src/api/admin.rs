@@ -230,6 +230,8 @@ pub struct LogQuery {
     /// Epoch milliseconds, or a duration such as `30m`, `12h`, `7d`.
     since: Option<String>,
     limit: Option<u32>,
+    /// A client session id (`X-Claude-Code-Session-Id`, Codex's session id).
+    session: Option<String>,
 }
 
 fn since_ms(text: &str) -> Result<i64, ApiError> {
@@ -274,6 +276,7 @@ fn filter(q: &LogQuery) -> Result<LogFilter, ApiError> {
         },
         since_ms: q.since.as_deref().map(since_ms).transpose()?,
         limit: q.limit.unwrap_or(100).min(10_000),
+        session: q.session.clone(),
         ..LogFilter::default()
     })
 }

@@ -2,6 +2,7 @@
 //! through the library router, and the accounting of its outcome — exactly once, also when the client leaves.
 
 pub mod anthropic;
+pub mod models;
 pub mod openai;
 pub mod stream;
 
@@ -33,6 +34,8 @@ pub struct Admitted {
     pub route: Route,
     /// When the request arrived.
     pub started: Instant,
+    /// The client's session headers.
+    pub session: Vec<(&'static str, String)>,
 }
 
 impl Admitted {
@@ -93,6 +96,7 @@ pub fn admit(
         caller,
         route,
         started,
+        session: session_headers(headers),
     })
 }
 
@@ -110,6 +114,27 @@ pub fn raw_request(wire: Wire, headers: &HeaderMap, body: bytes::Bytes) -> RawRe
         body,
         headers: forwarded,
     }
+}
+
+/// Headers that identify a client's session, first the one used as `session_id` in the chat log.
+const SESSION_HEADERS: &[&str] = &[
+    "x-claude-code-session-id",
+    "session_id",
+    "x-session-id",
+    "conversation_id",
+    "x-codex-window-id",
+    "x-codex-turn-id",
+];
+
+/// The session headers a request carries (bounded: 200 characters each).
+pub fn session_headers(headers: &HeaderMap) -> Vec<(&'static str, String)> {
+    SESSION_HEADERS
+        .iter()
+        .filter_map(|name| {
+            let v = headers.get(*name)?.to_str().ok()?.trim();
+            (!v.is_empty()).then(|| (*name, v.chars().take(200).collect()))
+        })
+        .collect()
 }
 
 /// The last user message's text (what the chat log keeps of the request).
@@ -197,6 +222,7 @@ where
     let mut o = Outcome::new(route, &admitted.route.name);
     o.key_id = admitted.caller.key_id().map(str::to_owned);
     o.request_text = last_user_text(&req);
+    o.session.clone_from(&admitted.session);
     let allowed = match &admitted.caller {
         Caller::Virtual(k) => k.models.clone(),
         _ => None,

@@ -6,18 +6,17 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use base64::Engine;
 use bytes::Bytes;
 use crux_llm::wire::openai::inbound::{self, ChunkEncoder};
 use crux_llm::wire::openai::types::ChatCompletionRequest;
-use crux_llm::{EmbedRequest, ProviderId, Wire};
+use crux_llm::{EmbedRequest, Wire};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ChatCall, Encoder, admit, json_response, raw_request, serve_chat};
 use crate::accounting::{self, Outcome};
-use crate::auth::authenticate;
 use crate::error::{ApiError, Dialect};
 use crate::state::AppState;
 
@@ -162,35 +161,4 @@ pub async fn embeddings(
             err.render(D)
         }
     }
-}
-
-/// `GET /v1/models`: every route alias and every provider's known models, as `provider/model` ids.
-pub async fn models(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(e) = authenticate(&state, &headers, peer.ip()) {
-        return e.render(D);
-    }
-    let created = unix_now();
-    let mut data: Vec<Value> = state
-        .router
-        .routes()
-        .keys()
-        .map(
-            |alias| json!({"id": alias, "object": "model", "created": created, "owned_by": "crux"}),
-        )
-        .collect();
-    for (provider, model) in crate::models::known(&state) {
-        data.push(
-            json!({"id": format!("{provider}/{model}"), "object": "model", "created": created,
-            "owned_by": provider_owner(provider)}),
-        );
-    }
-    axum::Json(json!({"object": "list", "data": data})).into_response()
-}
-
-fn provider_owner(p: ProviderId) -> &'static str {
-    p.spec().display_name
 }

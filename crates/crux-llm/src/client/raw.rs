@@ -79,17 +79,39 @@ impl RawFrames {
 }
 
 impl Client {
-    /// The upstream call for `raw` to `target`: path, edited body and forwarded headers.
+    /// The upstream chat call for `raw` to `target`: path, edited body and forwarded headers.
     pub(crate) fn raw_target(&self, target: &ModelId, raw: &RawRequest) -> Result<(Target, Bytes)> {
         let path = passthrough::chat_path(raw.wire).ok_or_else(|| {
             Error::Unsupported(format!("{:?} cannot be passed through", raw.wire))
         })?;
+        self.raw_target_at(target, path, raw)
+    }
+
+    fn raw_target_at(
+        &self,
+        target: &ModelId,
+        path: &str,
+        raw: &RawRequest,
+    ) -> Result<(Target, Bytes)> {
         let body = passthrough::edit_body(&raw.body, &target.model, raw.wire).ok_or_else(|| {
             Error::Config("the request body is not a JSON object with a model".into())
         })?;
         let mut t = self.target(target.provider, path)?;
         t.headers.extend(raw.headers.iter().cloned());
         Ok((t, body))
+    }
+
+    /// POST `raw` (model edited, headers forwarded) to `path` on `target`'s provider; the 2xx body as received.
+    pub async fn forward_raw(
+        &self,
+        target: &ModelId,
+        path: &str,
+        raw: &RawRequest,
+    ) -> Result<Bytes> {
+        let t0 = Instant::now();
+        let (t, body) = self.raw_target_at(target, path, raw)?;
+        self.post_for_body(&t, body, t0 + t.timeouts.total, &RetryLog::default())
+            .await
     }
 
     /// Send `raw` to `target` and return the upstream's body as received, with its decoding for the log.

@@ -77,6 +77,29 @@ fn finish(result: Result<Response, MockError>) -> Response {
     result.unwrap_or_else(|e| render::error_response(&e))
 }
 
+/// `POST /v1/messages/count_tokens`: the prompt tokens a Messages request would report (same headers checked; a
+/// count request carries no `max_tokens`).
+pub(crate) async fn count_tokens(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    finish(count(&shared, &headers, &body))
+}
+
+fn count(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Response, MockError> {
+    check_headers(headers)?;
+    let mut obj = crate::http::json_object(body)?;
+    obj.entry("max_tokens").or_insert(serde_json::json!(1));
+    let bytes = serde_json::to_vec(&obj).unwrap_or_default();
+    let req = parse_request(&bytes, &shared.signatures)?;
+    let prompt = reply::generate(&req.conv, String::new).usage.prompt;
+    Ok(crate::http::json_response(
+        200,
+        &serde_json::json!({"input_tokens": prompt}),
+    ))
+}
+
 /// `POST /v1/messages`.
 pub(crate) async fn messages(
     State(shared): State<Arc<Shared>>,
