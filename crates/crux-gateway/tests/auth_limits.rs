@@ -181,7 +181,7 @@ async fn bad_input_is_answered_in_dialect() {
             "/v1/messages",
             "k",
             &json!({"model": "openai/gpt-4o-mini", "max_tokens": 5,
-        "messages": [{"role": "system", "content": "x"}]}),
+        "messages": [{"role": "tool", "content": "x"}]}),
         )
         .await;
     assert_eq!(status, 400);

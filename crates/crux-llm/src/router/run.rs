@@ -157,16 +157,26 @@ impl Router {
         opts: &CallOptions<'_>,
         tries: &mut Tries,
     ) -> Option<Cow<'r, ChatRequest>> {
-        let error = match self.admit(target, opts) {
-            Ok(()) => {
-                let prepared = for_target(req, target, opts.origin);
-                match self.check_input(&prepared).await {
-                    Ok(()) => return Some(prepared),
-                    Err(e) => e,
+        let error =
+            match self.admit(target, opts) {
+                Ok(()) => {
+                    let mut prepared = for_target(req, target, opts.origin);
+                    // A reasoning effort (e.g. mapped from Anthropic thinking) goes only to models not known to lack
+                    // reasoning: non-reasoning models reject the parameter.
+                    if prepared.reasoning_effort.is_some()
+                        && self.registry.read().ok().and_then(|r| {
+                            r.capability(target, crate::catalog::Capability::Reasoning)
+                        }) == Some(false)
+                    {
+                        prepared.to_mut().reasoning_effort = None;
+                    }
+                    match self.check_input(&prepared).await {
+                        Ok(()) => return Some(prepared),
+                        Err(e) => e,
+                    }
                 }
-            }
-            Err(e) => e,
-        };
+                Err(e) => e,
+            };
         tries.attempts.push(Attempt {
             target: target.clone(),
             error,

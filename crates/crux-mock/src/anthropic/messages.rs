@@ -295,6 +295,7 @@ fn to_neutral(role: Role, blocks: Vec<Block>, string_content: bool, out: &mut Ve
 pub(crate) fn parse_messages(
     value: Option<&Value>,
     signatures: &Signatures,
+    mid_conversation_system: bool,
 ) -> Result<Vec<Message>, MockError> {
     let list = match value {
         Some(Value::Array(list)) if !list.is_empty() => list,
@@ -307,6 +308,24 @@ pub(crate) fn parse_messages(
     let mut prev: Option<Role> = None;
     for (i, msg) in list.iter().enumerate() {
         let p = format!("messages.{i}");
+        // Under the `mid-conversation-system-*` beta a `system` item may stand between turns; it does not take
+        // part in the user/assistant alternation.
+        if mid_conversation_system && msg.get("role").and_then(Value::as_str) == Some("system") {
+            let text = match msg.get("content") {
+                Some(Value::String(t)) => t.clone(),
+                Some(Value::Array(parts)) => parts
+                    .iter()
+                    .filter_map(|b| b.get("text").and_then(Value::as_str))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                _ => return Err(bad(format!("{p}.content: Field required"))),
+            };
+            out.push(Message {
+                role: Role::System,
+                text,
+            });
+            continue;
+        }
         let role = role_of(msg, &p)?;
         if prev.is_none() && role != Role::User {
             return Err(bad("messages.0: first message must use the \"user\" role"));

@@ -73,6 +73,18 @@ fn check_headers(headers: &HeaderMap) -> Result<(), MockError> {
     Ok(())
 }
 
+/// The betas a request enables (`anthropic-beta: a,b`).
+fn betas(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all("anthropic-beta")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|b| b.trim().to_owned())
+        .filter(|b| !b.is_empty())
+        .collect()
+}
+
 fn finish(result: Result<Response, MockError>) -> Response {
     result.unwrap_or_else(|e| render::error_response(&e))
 }
@@ -92,7 +104,7 @@ fn count(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Response, 
     let mut obj = crate::http::json_object(body)?;
     obj.entry("max_tokens").or_insert(serde_json::json!(1));
     let bytes = serde_json::to_vec(&obj).unwrap_or_default();
-    let req = parse_request(&bytes, &shared.signatures)?;
+    let req = parse_request(&bytes, &shared.signatures, &betas(headers))?;
     let prompt = reply::generate(&req.conv, String::new).usage.prompt;
     Ok(crate::http::json_response(
         200,
@@ -117,7 +129,7 @@ async fn handle(
     body: &[u8],
 ) -> Result<Response, MockError> {
     check_headers(headers)?;
-    let mut req = parse_request(body, &shared.signatures)?;
+    let mut req = parse_request(body, &shared.signatures, &betas(headers))?;
     let faults = http::request_faults(&shared, headers, &mut req.conv).await?;
     let reply = reply::generate(&req.conv, || shared.next_prefixed_call_id("toolu_"));
     let thinking = req.thinking.then(|| {

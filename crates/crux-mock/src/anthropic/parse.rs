@@ -183,13 +183,66 @@ fn parse_tool_choice(value: Option<&Value>, tools: &[ToolDef]) -> Result<ToolCho
     }
 }
 
-/// `thinking`: true when enabled (with a budget of at least 1024, below `max_tokens`).
+/// Top-level fields that exist only under a beta, with the beta's name prefix.
+const BETA_FIELDS: &[(&str, &str)] = &[
+    ("context_management", "context-management-"),
+    ("container", "code-execution-"),
+    ("mcp_servers", "mcp-client-"),
+];
+
+/// Most `cache_control` breakpoints one request may set.
+const MAX_CACHE_BREAKPOINTS: usize = 4;
+
+/// `cache_control` rules: at most four breakpoints over system, tools and message blocks; only `ephemeral`; never
+/// on `thinking` blocks or empty text.
+fn check_cache_control(obj: &serde_json::Map<String, Value>) -> Result<(), MockError> {
+    fn visit(v: &Value, n: &mut usize) -> Result<(), MockError> {
+        match v {
+            Value::Object(m) => {
+                if let Some(cc) = m.get("cache_control") {
+                    if cc.get("type").and_then(Value::as_str) != Some("ephemeral") {
+                        return Err(bad("cache_control.type: Input should be 'ephemeral'"));
+                    }
+                    match m.get("type").and_then(Value::as_str) {
+                        Some("thinking" | "redacted_thinking") => {
+                            return Err(bad("cache_control cannot be set on thinking blocks"));
+                        }
+                        Some("text") if m.get("text").and_then(Value::as_str) == Some("") => {
+                            return Err(bad("cache_control cannot be set for empty text blocks"));
+                        }
+                        _ => {}
+                    }
+                    *n += 1;
+                }
+                m.values().try_for_each(|x| visit(x, n))
+            }
+            Value::Array(a) => a.iter().try_for_each(|x| visit(x, n)),
+            _ => Ok(()),
+        }
+    }
+    let mut n = 0;
+    for key in ["system", "tools", "messages"] {
+        if let Some(v) = obj.get(key) {
+            visit(v, &mut n)?;
+        }
+    }
+    if n > MAX_CACHE_BREAKPOINTS {
+        return Err(bad(format!(
+            "A maximum of {MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. Found {n}."
+        )));
+    }
+    Ok(())
+}
+
+/// `thinking`: true when enabled (with a budget of at least 1024, below `max_tokens`) or adaptive.
 fn parse_thinking(value: Option<&Value>, max_tokens: u64) -> Result<bool, MockError> {
     let Some(v) = value.filter(|v| !v.is_null()) else {
         return Ok(false);
     };
     match v.get("type").and_then(Value::as_str) {
         Some("disabled") => Ok(false),
+        // Adaptive thinking: the model decides how much to think (no budget).
+        Some("adaptive") => Ok(true),
         Some("enabled") => {
             let Some(budget) = v.get("budget_tokens").and_then(Value::as_u64) else {
                 return Err(bad("thinking.enabled.budget_tokens: Field required"));
@@ -209,7 +262,7 @@ fn parse_thinking(value: Option<&Value>, max_tokens: u64) -> Result<bool, MockEr
         }
         _ => Err(bad(
             "thinking: Input tag found using 'type' does not match any of the expected tags: \
-             'enabled', 'disabled'",
+             'enabled', 'disabled', 'adaptive'",
         )),
     }
 }
@@ -264,11 +317,22 @@ fn parse_format(obj: &Map<String, Value>) -> Result<OutputFormat, MockError> {
 pub(crate) fn parse_request(
     body: &[u8],
     signatures: &Signatures,
+    betas: &[String],
 ) -> Result<MessagesRequest, MockError> {
     let obj = json_object(body)?;
     if let Some(extra) = obj.keys().find(|k| !KNOWN_FIELDS.contains(&k.as_str())) {
         return Err(bad(format!("{extra}: Extra inputs are not permitted")));
     }
+    let has_beta = |prefix: &str| betas.iter().any(|b| b.starts_with(prefix));
+    // Beta-gated fields are rejected without their beta, as the API does.
+    for (field, beta) in BETA_FIELDS {
+        if obj.contains_key(*field) && !has_beta(beta) {
+            return Err(bad(format!(
+                "{field}: Extra inputs are not permitted (requires the `anthropic-beta: {beta}…` header)"
+            )));
+        }
+    }
+    check_cache_control(&obj)?;
     let model = match obj.get("model") {
         Some(Value::String(m)) if !m.is_empty() => m.clone(),
         Some(_) => return Err(bad("model: Input should be a valid string")),
@@ -304,7 +368,11 @@ pub(crate) fn parse_request(
             text: system,
         });
     }
-    messages.extend(parse_messages(obj.get("messages"), signatures)?);
+    messages.extend(parse_messages(
+        obj.get("messages"),
+        signatures,
+        has_beta("mid-conversation-system-"),
+    )?);
     let tools = parse_tools(obj.get("tools"))?;
     let tool_choice = parse_tool_choice(obj.get("tool_choice"), &tools)?;
     let thinking = parse_thinking(obj.get("thinking"), max_tokens)?;

@@ -18,16 +18,13 @@ pub fn to_core(body: MessagesRequest) -> Result<(ChatRequest, bool), String> {
     let mut messages = Vec::new();
     match body.system {
         Some(SystemPrompt::Text(t)) => messages.push(Message::system(t)),
+        // Each system block stays its own system message, in order (cross-wire targets keep the structure;
+        // an Anthropic target gets them back as separate blocks).
         Some(SystemPrompt::Blocks(blocks)) => {
-            let text: String = blocks
-                .into_iter()
-                .filter_map(|b| match b {
-                    Block::Text { text, .. } => Some(text),
-                    _ => None,
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
-            messages.push(Message::system(text));
+            messages.extend(blocks.into_iter().filter_map(|b| match b {
+                Block::Text { text, .. } => Some(Message::system(text)),
+                _ => None,
+            }))
         }
         None => {}
     }
@@ -36,6 +33,18 @@ pub fn to_core(body: MessagesRequest) -> Result<(ChatRequest, bool), String> {
         match m.role.as_str() {
             "user" => user_turn(blocks, &mut messages)?,
             "assistant" => messages.push(assistant_turn(blocks)),
+            // `mid-conversation-system-*` (Claude Code): a system item between turns stays in place; targets that
+            // allow only a leading system prompt merge it there (see each wire's request builder).
+            "system" => messages.push(Message::system(
+                blocks
+                    .into_iter()
+                    .filter_map(|b| match b {
+                        Block::Text { text, .. } => Some(text),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )),
             other => return Err(format!("messages: unexpected role '{other}'")),
         }
     }
@@ -80,11 +89,37 @@ pub fn to_core(body: MessagesRequest) -> Result<(ChatRequest, bool), String> {
         .and_then(|m| m.get("user_id"))
         .and_then(Value::as_str)
         .map(str::to_owned);
+    req.reasoning_effort = reasoning_effort(body.thinking.as_ref(), body.output_config.as_ref());
     req.extra = body.extra;
     if let Some(thinking) = body.thinking {
         req.extra.insert("thinking".into(), thinking);
     }
     Ok((req, body.stream.unwrap_or(false)))
+}
+
+/// The reasoning effort other wires get for Anthropic's thinking settings: `output_config.effort` when given;
+/// `adaptive` → medium; `enabled` by budget (< 4096 low, < 16384 medium, else high); `disabled` → none.
+fn reasoning_effort(thinking: Option<&Value>, output: Option<&Value>) -> Option<String> {
+    if let Some(effort) = output.and_then(|o| o.get("effort")).and_then(Value::as_str) {
+        return Some(effort.to_owned());
+    }
+    let t = thinking?;
+    match t.get("type").and_then(Value::as_str)? {
+        "adaptive" => Some("medium".into()),
+        "disabled" => None,
+        "enabled" => {
+            let budget = t.get("budget_tokens").and_then(Value::as_u64).unwrap_or(0);
+            Some(
+                match budget {
+                    0..4096 => "low",
+                    4096..16384 => "medium",
+                    _ => "high",
+                }
+                .into(),
+            )
+        }
+        _ => None,
+    }
 }
 
 fn user_turn(blocks: Vec<Block>, out: &mut Vec<Message>) -> Result<(), String> {

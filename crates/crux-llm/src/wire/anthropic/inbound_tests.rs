@@ -64,7 +64,7 @@ fn inbound_blocks_become_core_history() {
 fn rejects_bad_roles() {
     assert!(
         parse(
-            json!({"model": "c", "max_tokens": 1, "messages": [{"role": "system", "content": "x"}]})
+            json!({"model": "c", "max_tokens": 1, "messages": [{"role": "tool", "content": "x"}]})
         )
         .is_err()
     );
@@ -184,4 +184,41 @@ fn out_of_range_options_are_rejected() {
     ] {
         assert!(parse(bad.clone()).is_err(), "{bad}");
     }
+}
+
+#[test]
+fn mid_conversation_system_blocks_and_thinking_effort() {
+    let (req, _) = parse(json!({
+        "model": "claude", "max_tokens": 100,
+        "system": [{"type": "text", "text": "one"}, {"type": "text", "text": "two", "cache_control": {"type": "ephemeral"}}],
+        "thinking": {"type": "adaptive"},
+        "messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "system", "content": [{"type": "text", "text": "mid"}]},
+            {"role": "assistant", "content": "yo"},
+            {"role": "user", "content": "again"}]}))
+    .unwrap();
+    let roles: Vec<_> = req
+        .messages
+        .iter()
+        .map(|m| (m.role, m.text_content()))
+        .collect();
+    assert_eq!(
+        roles,
+        vec![
+            (Role::System, "one".to_owned()),
+            (Role::System, "two".to_owned()),
+            (Role::User, "hi".to_owned()),
+            (Role::System, "mid".to_owned()),
+            (Role::Assistant, "yo".to_owned()),
+            (Role::User, "again".to_owned()),
+        ]
+    );
+    assert_eq!(req.reasoning_effort.as_deref(), Some("medium"));
+    let (req, _) = parse(
+        json!({"model": "c", "max_tokens": 9, "output_config": {"effort": "high"},
+        "messages": [{"role": "user", "content": "x"}]}),
+    )
+    .unwrap();
+    assert_eq!(req.reasoning_effort.as_deref(), Some("high"));
 }
