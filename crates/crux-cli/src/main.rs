@@ -5,15 +5,17 @@ mod config;
 mod duration;
 mod exit;
 mod output;
+mod progress;
 mod settings;
 mod store_config;
+mod style;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{chat, db, keys, logs, metrics, mock, models, serve, virtual_keys};
+use crate::commands::{chat, db, keys, logs, metrics, mock, models, serve, shell, virtual_keys};
 use crate::settings::Settings;
 
 /// Crux: one typed API over nine LLM providers — a gateway any OpenAI or Anthropic SDK can point at, a CLI, and a mock.
@@ -49,6 +51,8 @@ enum Command {
     Logs(logs::LogsArgs),
     /// Request metrics: totals, by provider and model, p50/p95 latency, error rate.
     Metrics(metrics::MetricsArgs),
+    /// Interactive chat: multi-turn, streaming, slash commands, history, Ctrl-C cancels a generation.
+    Shell(shell::ShellArgs),
     /// Database: migrate, copy between SQLite and PostgreSQL, import the legacy file.
     Db(db::DbArgs),
 }
@@ -98,6 +102,7 @@ fn main() -> ExitCode {
                 Command::Logs(args) => logs::run(args, s).await,
                 Command::Metrics(args) => metrics::run(args, s).await,
                 Command::Db(args) => db::run(args, s).await,
+                Command::Shell(args) => shell::run(args, s).await,
             }
         }),
         Err(failure) => Err(failure),

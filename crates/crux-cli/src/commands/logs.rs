@@ -6,7 +6,7 @@ use crux_store::{LogFilter, LogStatus};
 
 use crate::duration::parse_duration;
 use crate::exit::Failure;
-use crate::output::{or_dash, preview, print_json, table, when};
+use crate::output::{or_dash, preview, print_json, print_table, when};
 use crate::settings::Settings;
 use crate::store_config::open_store;
 
@@ -110,6 +110,7 @@ pub async fn run(args: LogsArgs, settings: &Settings) -> Result<(), Failure> {
     {
         let age = parse_duration(older_than)?;
         let store = open_store(&url).await?;
+        let spinner = crate::progress::spinner(&format!("pruning entries older than {older_than}"));
         let result = async {
             let logs = store.prune_logs(age).await?;
             let points = if *metrics {
@@ -120,6 +121,7 @@ pub async fn run(args: LogsArgs, settings: &Settings) -> Result<(), Failure> {
             Ok::<_, crux_store::StoreError>((logs, points))
         }
         .await;
+        spinner.finish_and_clear();
         store.close().await;
         let (logs, points) = result?;
         match points {
@@ -177,5 +179,5 @@ pub async fn run(args: LogsArgs, settings: &Settings) -> Result<(), Failure> {
         "COST",
         "REQUEST",
     ];
-    table(&mut std::io::stdout().lock(), &headers, &rows)
+    print_table(&mut std::io::stdout().lock(), &headers, &rows)
 }

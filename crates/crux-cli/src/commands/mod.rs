@@ -9,4 +9,5 @@ pub mod metrics;
 pub mod mock;
 pub mod models;
 pub mod serve;
+pub mod shell;
 pub mod virtual_keys;
