@@ -15,7 +15,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{chat, db, keys, logs, metrics, mock, models, serve, shell, virtual_keys};
+use crate::commands::{
+    bench, chat, db, keys, logs, metrics, mock, models, serve, shell, virtual_keys,
+};
 use crate::settings::Settings;
 
 /// Crux: one typed API over nine LLM providers — a gateway any OpenAI or Anthropic SDK can point at, a CLI, and a mock.
@@ -53,6 +55,8 @@ enum Command {
     Metrics(metrics::MetricsArgs),
     /// Interactive chat: multi-turn, streaming, slash commands, history, Ctrl-C cancels a generation.
     Shell(shell::ShellArgs),
+    /// Latency and throughput benchmark: percentiles, TTFT, tokens/s, errors by code (direct or via crux serve).
+    Bench(bench::BenchArgs),
     /// Database: migrate, copy between SQLite and PostgreSQL, import the legacy file.
     Db(db::DbArgs),
 }
@@ -103,6 +107,7 @@ fn main() -> ExitCode {
                 Command::Metrics(args) => metrics::run(args, s).await,
                 Command::Db(args) => db::run(args, s).await,
                 Command::Shell(args) => shell::run(args, s).await,
+                Command::Bench(args) => bench::run(args, s).await,
             }
         }),
         Err(failure) => Err(failure),

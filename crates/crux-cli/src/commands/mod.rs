@@ -1,6 +1,7 @@
 //! One module per `crux` subcommand; each `run` takes its parsed arguments and the [`crate::settings::Settings`]
 //! resolved once in `main`.
 
+pub mod bench;
 pub mod chat;
 pub mod db;
 pub mod keys;
