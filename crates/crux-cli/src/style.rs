@@ -28,11 +28,6 @@ impl Style {
         }
     }
 
-    /// No colour at all.
-    pub fn plain() -> Style {
-        Style { on: false }
-    }
-
     fn paint(self, code: &str, text: &str) -> String {
         if self.on {
             format!("\x1b[{code}m{text}\x1b[0m")
@@ -49,11 +44,6 @@ impl Style {
     /// Success.
     pub fn green(self, text: &str) -> String {
         self.paint("32", text)
-    }
-
-    /// Warnings.
-    pub fn yellow(self, text: &str) -> String {
-        self.paint("33", text)
     }
 
     /// Secondary information (status lines, hints).
@@ -73,7 +63,7 @@ mod tests {
 
     #[test]
     fn plain_has_no_escapes() {
-        assert_eq!(Style::plain().red("x"), "x");
+        assert_eq!(Style { on: false }.red("x"), "x");
         assert_eq!(Style { on: true }.red("x"), "\x1b[31mx\x1b[0m");
     }
 }

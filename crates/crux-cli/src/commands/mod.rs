@@ -3,7 +3,9 @@
 
 pub mod bench;
 pub mod chat;
+pub mod completions;
 pub mod db;
+pub mod doctor;
 pub mod keys;
 pub mod logs;
 pub mod metrics;
