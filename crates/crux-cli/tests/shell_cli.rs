@@ -337,9 +337,32 @@ async fn interactive_streaming_and_ctrl_c_under_tmux() {
     tmux.wait("the next answer", |p| {
         p.contains("Mock reply: after cancel")
     });
+    // A paste with a newline is one message (bracketed paste), sent on Enter.
+    let st = tmux
+        .cmd()
+        .args(["set-buffer", "pasted one\npasted two"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let st = tmux
+        .cmd()
+        .args(["paste-buffer", "-p", "-t", &tmux.session])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    tmux.wait("the pasted text", |p| p.contains("pasted two"));
+    tmux.send(&["Enter"]);
+    tmux.wait("the answer to the paste", |p| {
+        p.contains("Mock reply: pasted one")
+    });
+    let last = mock.requests().last().unwrap().body["messages"].clone();
+    assert_eq!(
+        last.as_array().unwrap().last().unwrap()["content"],
+        "pasted one\npasted two"
+    );
     tmux.send(&["-l", "/usage"]);
     tmux.send(&["Enter"]);
-    tmux.wait("usage", |p| p.contains("turns: 1 "));
+    tmux.wait("usage", |p| p.contains("turns: 2 "));
 
     // Tab completes slash commands.
     tmux.send(&["-l", "/hist"]);
