@@ -44,7 +44,15 @@ pub fn print_table(
     if !std::io::stdout().is_terminal() {
         return table(out, headers, rows);
     }
-    writeln!(out, "{}", boxed(headers, rows)).map_err(io_failure)
+    let mut t = boxed(headers, rows);
+    if let Ok(size) = rustix::termios::tcgetwinsize(std::io::stdout())
+        && size.ws_col > 20
+    {
+        // Wider than the terminal would wrap the borders: let long cells wrap inside their column instead.
+        t.set_width(size.ws_col)
+            .set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    }
+    writeln!(out, "{t}").map_err(io_failure)
 }
 
 /// The table drawn with box characters.
