@@ -35,6 +35,11 @@ pub fn provider_config(env: &impl Env, provider: ProviderId) -> ProviderConfig {
     }
 }
 
+/// Whether colour is switched off by `NO_COLOR` (any non-empty value, as <https://no-color.org> says).
+pub fn no_color(env: &impl Env) -> bool {
+    env.get("NO_COLOR").is_some()
+}
+
 /// `OLLAMA_HOST` may be given without a scheme (`127.0.0.1:11434`), as Ollama itself accepts.
 fn normalize_base_url(provider: ProviderId, url: &str) -> String {
     let url = url.trim();

@@ -5,15 +5,21 @@ mod config;
 mod duration;
 mod exit;
 mod output;
+mod progress;
 mod settings;
 mod store_config;
+mod style;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::commands::{chat, db, keys, logs, metrics, mock, models, serve, virtual_keys};
+use crate::commands::{
+    bench, chat, completions, db, doctor, keys, logs, metrics, mock, models, serve, shell,
+    virtual_keys,
+};
+use crate::exit::Failure;
 use crate::settings::Settings;
 
 /// Crux: one typed API over nine LLM providers — a gateway any OpenAI or Anthropic SDK can point at, a CLI, and a mock.
@@ -49,6 +55,14 @@ enum Command {
     Logs(logs::LogsArgs),
     /// Request metrics: totals, by provider and model, p50/p95 latency, error rate.
     Metrics(metrics::MetricsArgs),
+    /// Interactive chat: multi-turn, streaming, slash commands, history, Ctrl-C cancels a generation.
+    Shell(shell::ShellArgs),
+    /// Latency and throughput benchmark: percentiles, TTFT, tokens/s, errors by code (direct or via crux serve).
+    Bench(bench::BenchArgs),
+    /// Check config, store, vault key and provider keys (--online: reachability); prints the fix for each problem.
+    Doctor(doctor::DoctorArgs),
+    /// Shell completion script (bash, zsh, fish) on stdout.
+    Completions(completions::CompletionsArgs),
     /// Database: migrate, copy between SQLite and PostgreSQL, import the legacy file.
     Db(db::DbArgs),
 }
@@ -85,23 +99,39 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let result = match Settings::load(cli.config.as_deref()) {
-        Ok(settings) => runtime.block_on(async {
-            let s = &settings;
-            match cli.command {
-                Command::Chat(args) => chat::run(args, s).await,
-                Command::Mock(args) => mock::run(args).await,
-                Command::Serve(args) => serve::run(args, s).await,
-                Command::Models(args) => models::run(args, s).await,
-                Command::Keys(args) => keys::run(args, s).await,
-                Command::VirtualKeys(args) => virtual_keys::run(args, s).await,
-                Command::Logs(args) => logs::run(args, s).await,
-                Command::Metrics(args) => metrics::run(args, s).await,
-                Command::Db(args) => db::run(args, s).await,
-            }
-        }),
-        Err(failure) => Err(failure),
+    if let Command::Completions(args) = &cli.command {
+        return finish(completions::run(args, Cli::command()));
+    }
+    let loaded = Settings::load(cli.config.as_deref());
+    let result = match (cli.command, loaded) {
+        (command, Ok(settings)) => runtime.block_on(dispatch(command, settings)),
+        // The doctor reports a broken config instead of stopping at it.
+        (Command::Doctor(args), Err(failure)) => runtime.block_on(doctor::run(args, Err(failure))),
+        (_, Err(failure)) => Err(failure),
     };
+    finish(result)
+}
+
+async fn dispatch(command: Command, settings: Settings) -> Result<(), Failure> {
+    let s = &settings;
+    match command {
+        Command::Chat(args) => chat::run(args, s).await,
+        Command::Mock(args) => mock::run(args).await,
+        Command::Serve(args) => serve::run(args, s).await,
+        Command::Models(args) => models::run(args, s).await,
+        Command::Keys(args) => keys::run(args, s).await,
+        Command::VirtualKeys(args) => virtual_keys::run(args, s).await,
+        Command::Logs(args) => logs::run(args, s).await,
+        Command::Metrics(args) => metrics::run(args, s).await,
+        Command::Db(args) => db::run(args, s).await,
+        Command::Shell(args) => shell::run(args, s).await,
+        Command::Bench(args) => bench::run(args, s).await,
+        Command::Doctor(args) => doctor::run(args, Ok(settings)).await,
+        Command::Completions(args) => completions::run(&args, Cli::command()),
+    }
+}
+
+fn finish(result: Result<(), Failure>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {

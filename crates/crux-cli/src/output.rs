@@ -1,6 +1,7 @@
-//! Plain-text tables and small formatting helpers shared by the store commands.
+//! Tables (boxed with comfy-table on a terminal, plain aligned text in pipes) and small formatting helpers shared
+//! by the commands.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use crate::exit::Failure;
 
@@ -31,6 +32,38 @@ pub fn table(out: &mut impl Write, headers: &[&str], rows: &[Vec<String>]) -> Re
         writeln!(out, "{}", line(row.iter().map(String::as_str).collect())).map_err(io_failure)?;
     }
     Ok(())
+}
+
+/// Writes a table to `out`, which is stdout: boxed when stdout is a terminal, else the plain [`table`] (stable for
+/// scripts and tests).
+pub fn print_table(
+    out: &mut impl Write,
+    headers: &[&str],
+    rows: &[Vec<String>],
+) -> Result<(), Failure> {
+    if !std::io::stdout().is_terminal() {
+        return table(out, headers, rows);
+    }
+    let mut t = boxed(headers, rows);
+    if let Ok(size) = rustix::termios::tcgetwinsize(std::io::stdout())
+        && size.ws_col > 20
+    {
+        // Wider than the terminal would wrap the borders: let long cells wrap inside their column instead.
+        t.set_width(size.ws_col)
+            .set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    }
+    writeln!(out, "{t}").map_err(io_failure)
+}
+
+/// The table drawn with box characters.
+pub fn boxed(headers: &[&str], rows: &[Vec<String>]) -> comfy_table::Table {
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED.with_rounded_corners())
+        .set_header(headers.iter().copied());
+    for row in rows {
+        t.add_row(row.iter().map(String::as_str));
+    }
+    t
 }
 
 /// A failure to write to stdout.

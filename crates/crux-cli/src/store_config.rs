@@ -41,6 +41,11 @@ pub fn data_dir(env: &impl Env) -> Result<PathBuf, Failure> {
     xdg_dir(env, "XDG_DATA_HOME", ".local/share")
 }
 
+/// `$XDG_STATE_HOME/crux`, else `~/.local/state/crux` (the shell's history).
+pub fn state_dir(env: &impl Env) -> Result<PathBuf, Failure> {
+    xdg_dir(env, "XDG_STATE_HOME", ".local/state")
+}
+
 /// `$XDG_CONFIG_HOME/crux`, else `~/.config/crux`.
 pub fn config_dir(env: &impl Env) -> Result<PathBuf, Failure> {
     xdg_dir(env, "XDG_CONFIG_HOME", ".config")
@@ -218,6 +223,13 @@ mod tests {
         assert_eq!(
             vault_key_path(&env).unwrap(),
             PathBuf::from("/cfg/crux/vault.key")
+        );
+        let env = HashMap::from([("HOME", "/home/u"), ("XDG_STATE_HOME", "/st")]);
+        assert_eq!(state_dir(&env).unwrap(), PathBuf::from("/st/crux"));
+        let env = HashMap::from([("HOME", "/home/u")]);
+        assert_eq!(
+            state_dir(&env).unwrap(),
+            PathBuf::from("/home/u/.local/state/crux")
         );
         let none: HashMap<&'static str, &'static str> = HashMap::new();
         assert_eq!(data_dir(&none).unwrap_err().code, 2);

@@ -239,6 +239,10 @@ fn every_command_has_help_with_an_example() {
         "logs",
         "metrics",
         "db",
+        "shell",
+        "bench",
+        "doctor",
+        "completions",
     ] {
         let out = crux().args([cmd, "--help"]).output().unwrap();
         let help = String::from_utf8_lossy(&out.stdout).into_owned();

@@ -8,7 +8,7 @@ use crux_store::{CopyOptions, ImportCounts, copy_store, import_legacy, redact_ur
 
 use crate::config::ProcessEnv;
 use crate::exit::Failure;
-use crate::output::{print_json, table};
+use crate::output::{print_json, print_table};
 use crate::settings::Settings;
 use crate::store_config::{connect_store, load_vault_key, open_store, redactor};
 
@@ -99,6 +99,7 @@ pub async fn run(args: DbArgs, settings: &Settings) -> Result<(), Failure> {
             let vault = load_vault_key(&ProcessEnv)?;
             let redactor = redactor(&ProcessEnv)?;
             let store = open_store(&url).await?;
+            let spinner = crate::progress::spinner(&format!("importing {}", path.display()));
             let report = import_legacy(
                 &store,
                 &path,
@@ -106,6 +107,7 @@ pub async fn run(args: DbArgs, settings: &Settings) -> Result<(), Failure> {
                 redactor.as_ref(),
             )
             .await;
+            spinner.finish_and_clear();
             store.close().await;
             let report = report?;
             if json {
@@ -138,7 +140,7 @@ pub async fn run(args: DbArgs, settings: &Settings) -> Result<(), Failure> {
                 row("model fetch metadata", report.model_meta),
                 row("observed capabilities", report.observed),
             ];
-            table(
+            print_table(
                 &mut std::io::stdout().lock(),
                 &["", "FOUND", "IMPORTED", "SKIPPED"],
                 &rows,
@@ -163,7 +165,9 @@ async fn copy(from: &str, to: &str, replace: bool, json: bool) -> Result<(), Fai
             return Err(e);
         }
     };
+    let spinner = crate::progress::spinner("copying and verifying every table");
     let result = copy_store(&source, &dest, CopyOptions { replace }).await;
+    spinner.finish_and_clear();
     source.close().await;
     dest.close().await;
     let stats = result?;
@@ -181,7 +185,7 @@ async fn copy(from: &str, to: &str, replace: bool, json: bool) -> Result<(), Fai
             ]
         })
         .collect();
-    table(
+    print_table(
         &mut std::io::stdout().lock(),
         &["TABLE", "ROWS", "CHECKSUM"],
         &rows,

@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 
 use crate::config::{Env, ProcessEnv};
 use crate::exit::Failure;
-use crate::output::{io_failure, print_json, table};
+use crate::output::{io_failure, print_json, print_table};
 use crate::settings::Settings;
 use crate::store_config::{
     VaultKeySource, load_vault_key, open_store, require_vault_key, vault_key_path,
@@ -216,7 +216,7 @@ async fn list(env: &impl Env, url: &str, json: bool) -> Result<(), Failure> {
         return print_json(&items);
     }
     let mut out = std::io::stdout().lock();
-    table(&mut out, &["PROVIDER", "SOURCE", "KEY", "NOTE"], &rows)?;
+    print_table(&mut out, &["PROVIDER", "SOURCE", "KEY", "NOTE"], &rows)?;
     if !stored.is_empty() && vault.is_none() {
         writeln!(
             out,

@@ -6,7 +6,7 @@ use crux_store::{LogFilter, LogStatus};
 
 use crate::duration::parse_duration;
 use crate::exit::Failure;
-use crate::output::{or_dash, preview, print_json, table, when};
+use crate::output::{or_dash, preview, print_json, print_table, when};
 use crate::settings::Settings;
 use crate::store_config::open_store;
 
@@ -113,6 +113,7 @@ pub async fn run(args: LogsArgs, settings: &Settings) -> Result<(), Failure> {
     {
         let age = parse_duration(older_than)?;
         let store = open_store(&url).await?;
+        let spinner = crate::progress::spinner(&format!("pruning entries older than {older_than}"));
         let result = async {
             let logs = store.prune_logs(age).await?;
             let points = if *metrics {
@@ -123,6 +124,7 @@ pub async fn run(args: LogsArgs, settings: &Settings) -> Result<(), Failure> {
             Ok::<_, crux_store::StoreError>((logs, points))
         }
         .await;
+        spinner.finish_and_clear();
         store.close().await;
         let (logs, points) = result?;
         match points {
@@ -181,5 +183,5 @@ pub async fn run(args: LogsArgs, settings: &Settings) -> Result<(), Failure> {
         "COST",
         "REQUEST",
     ];
-    table(&mut std::io::stdout().lock(), &headers, &rows)
+    print_table(&mut std::io::stdout().lock(), &headers, &rows)
 }

@@ -7,7 +7,7 @@ use crux_store::MetricGroup;
 
 use crate::exit::Failure;
 use crate::logs::FilterArgs;
-use crate::output::{io_failure, or_dash, print_json, table};
+use crate::output::{io_failure, or_dash, print_json, print_table};
 use crate::settings::Settings;
 use crate::store_config::open_store;
 
@@ -69,7 +69,7 @@ pub async fn run(args: MetricsArgs, settings: &Settings) -> Result<(), Failure> 
             .map(|g| row(format!("  {}", or_dash(g.provider.as_ref())), g)),
     );
     let mut out = std::io::stdout().lock();
-    table(&mut out, &headers, &rows)?;
+    print_table(&mut out, &headers, &rows)?;
     if !summary.by_model.is_empty() {
         writeln!(out).map_err(io_failure)?;
         let models: Vec<Vec<String>> = summary
@@ -88,7 +88,7 @@ pub async fn run(args: MetricsArgs, settings: &Settings) -> Result<(), Failure> 
             .collect();
         let mut headers = headers;
         headers[0] = "MODEL";
-        table(&mut out, &headers, &models)?;
+        print_table(&mut out, &headers, &models)?;
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `crux models list [PROVIDER] [--refresh] [--json]`, `models show P/M`, `models validate-defaults`.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use clap::{Args, Subcommand};
 use crux_llm::registry::{Problem, Severity, refresh_each};
@@ -93,13 +93,13 @@ async fn refresh(
     settings: &Settings,
 ) -> Result<Vec<String>, Failure> {
     let client = settings.keyed_client(providers).await?;
-    let tty = std::io::stderr().is_terminal();
-    let total = providers.len();
-    let mut done = 0;
+    let total = u64::try_from(providers.len()).unwrap_or(u64::MAX);
+    let bar = crate::progress::bar(total, "refreshing models");
     let mut notes = Vec::new();
     let mut results = refresh_each(&client, providers);
     while let Some((provider, result)) = results.next().await {
-        done += 1;
+        bar.inc(1);
+        bar.set_message(format!("refreshing models ({provider} done)"));
         match registry.apply_refresh(provider, result) {
             Ok(n) => {
                 let saved = match (store, registry.snapshot(provider)) {
@@ -120,14 +120,8 @@ async fn refresh(
                 f.message
             )),
         }
-        let bar = "#".repeat(done * 20 / total.max(1));
-        if tty {
-            eprint!("\rrefreshing [{bar:<20}] {done}/{total}");
-        }
     }
-    if tty {
-        eprintln!();
-    }
+    bar.finish_and_clear();
     Ok(notes)
 }
 

@@ -6,7 +6,7 @@ use crux_store::NewVirtualKey;
 use secrecy::ExposeSecret;
 
 use crate::exit::Failure;
-use crate::output::{or_dash, print_json, table, when};
+use crate::output::{or_dash, print_json, print_table, when};
 use crate::settings::Settings;
 use crate::store_config::open_store;
 
@@ -127,7 +127,7 @@ async fn dispatch(store: &crux_store::Store, command: VirtualKeysCommand) -> Res
             let headers = [
                 "ID", "NAME", "KEY", "BUDGET", "SPEND", "RPM", "MODELS", "STATUS", "CREATED",
             ];
-            table(&mut std::io::stdout().lock(), &headers, &rows)
+            print_table(&mut std::io::stdout().lock(), &headers, &rows)
         }
         VirtualKeysCommand::Revoke { id_or_name } => {
             let key = store.revoke_virtual_key(&id_or_name).await?;
