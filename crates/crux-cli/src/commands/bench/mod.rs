@@ -195,7 +195,9 @@ async fn one(target: &Target, req: ChatRequest, stream: bool) -> (Sample, Option
         Ok(r) => r,
         Err(f) => return (failed(ms(started), f.error().code().as_str()), None),
     };
-    let Peeked { buffered, stream } = routed.value;
+    let Peeked {
+        buffered, stream, ..
+    } = routed.value;
     let mut items = futures_util::stream::iter(buffered).chain(stream);
     let mut sample = Sample::default();
     while let Some(item) = items.next().await {

@@ -67,7 +67,9 @@ pub async fn run(session: &mut Session, text: &str, out: &mut impl Write) -> Tur
         Err(f) => return TurnEnd::Failed(Failure::from(&f).message),
     };
     let target = routed.target;
-    let Peeked { buffered, stream } = routed.value;
+    let Peeked {
+        buffered, stream, ..
+    } = routed.value;
     let mut items = futures_util::stream::iter(buffered).chain(stream);
     let mut acc = Accumulator::new();
     let mut ends_with_newline = true;
