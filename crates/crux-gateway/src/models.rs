@@ -15,6 +15,11 @@ use crate::auth::{authenticate, require_admin};
 use crate::error::{ApiError, Dialect};
 use crate::state::AppState;
 
+/// Epoch milliseconds as the ISO-8601 text the original service answered.
+fn iso(ms: u64) -> String {
+    crux_store::time::format_ms(i64::try_from(ms).unwrap_or(i64::MAX))
+}
+
 /// `(provider, model)` pairs known to the gateway, sorted and deduplicated.
 pub fn known(state: &AppState) -> Vec<(ProviderId, String)> {
     let mut set: BTreeSet<(ProviderId, String)> = BTreeSet::new();
@@ -99,14 +104,14 @@ pub async fn api_models(
                 c.extend(ide);
             }
             json!({"id": e.id, "name": e.name, "family": e.family, "context_length": e.context_window,
-                "capabilities": caps, "updated_at": snapshot.map(|s| s.fetched_at)})
+                "capabilities": caps, "updated_at": snapshot.map(|s| iso(s.fetched_at))})
         })
         .collect();
     let failure = registry.last_failure(provider);
     axum::Json(json!({"ok": true, "snapshot": {
         "provider": provider.as_str(),
         "models": models,
-        "fetched_at": snapshot.map(|s| s.fetched_at),
+        "fetched_at": snapshot.map(|s| iso(s.fetched_at)),
         "fetched_via": snapshot.map_or("catalog", |s| s.source.as_str()),
         "metadata": {"last_error": failure.map(|f| &f.message)},
     }}))

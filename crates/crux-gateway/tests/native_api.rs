@@ -16,8 +16,11 @@ async fn health_and_providers() {
     assert_eq!(status, 200);
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["ok"], true);
+    // The original's shape: provider names, sorted; descriptors beside them.
     assert_eq!(v["providers"].as_array().unwrap().len(), 9);
-    assert_eq!(v["providers"][2]["display_name"], "Google Gemini");
+    assert_eq!(v["providers"][0], "anthropic");
+    assert_eq!(v["details"][2]["display_name"], "Google Gemini");
+    assert_eq!(v["details"][6]["aliases"][1], "grok");
 }
 
 #[tokio::test]

@@ -66,7 +66,12 @@ async fn api_models_snapshot_and_admin_refresh() {
     let (status, body) = g.get("/api/models?provider=gemini&refresh=1", "mk").await;
     assert_eq!(status, 200, "{body}");
     let v: Value = serde_json::from_str(&body).unwrap();
-    assert!(v["snapshot"]["fetched_at"].as_u64().is_some(), "{v}");
+    assert!(
+        v["snapshot"]["fetched_at"]
+            .as_str()
+            .is_some_and(|t| t.contains('T')),
+        "ISO text: {v}"
+    );
     assert!(g.mock.requests().iter().any(|r| r.path == "/v1beta/models"));
     let (status, _) = g.get("/api/models", "mk").await;
     assert_eq!(status, 400);

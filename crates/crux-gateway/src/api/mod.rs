@@ -31,9 +31,19 @@ pub async fn providers(
         return e.render(Dialect::Native);
     }
     let breakers = state.router.breakers().snapshot();
-    let providers: Vec<serde_json::Value> = ProviderId::ALL
+    let client = state.client();
+    let counts: Vec<usize> = state.router.registry().read().map_or_else(
+        |_| vec![0; ProviderId::ALL.len()],
+        |r| ProviderId::ALL.iter().map(|p| r.models(*p).len()).collect(),
+    );
+    let mut names: Vec<&str> = ProviderId::ALL.iter().map(|p| p.as_str()).collect();
+    names.sort_unstable();
+    // The original's descriptors (`list_providers`, dead code there): id, display_name, aliases, model_count,
+    // enabled, metadata — plus the breakers of each provider's models.
+    let details: Vec<serde_json::Value> = ProviderId::ALL
         .iter()
-        .map(|p| {
+        .zip(counts)
+        .map(|(p, model_count)| {
             let spec = p.spec();
             let prefix = format!("{}/", spec.id);
             let open: Vec<serde_json::Value> = breakers
@@ -42,8 +52,24 @@ pub async fn providers(
                 .map(|(k, s)| json!({"model": &k[prefix.len()..], "state": s}))
                 .collect();
             json!({"id": spec.id, "name": spec.id, "display_name": spec.display_name,
-                "wire": spec.wire, "breakers": open})
+                "aliases": aliases(*p), "model_count": model_count, "enabled": client.has_key(*p),
+                "metadata": {"wire": spec.wire}, "wire": spec.wire, "breakers": open})
         })
         .collect();
-    axum::Json(json!({"ok": true, "providers": providers})).into_response()
+    axum::Json(json!({"ok": true, "providers": names, "details": details})).into_response()
+}
+
+/// Names a provider is also known by (the original catalog's `aliases`).
+fn aliases(p: ProviderId) -> &'static [&'static str] {
+    match p {
+        ProviderId::OpenAi => &["openai"],
+        ProviderId::Anthropic => &["anthropic", "claude"],
+        ProviderId::Gemini => &["gemini", "google"],
+        ProviderId::Ollama => &["ollama"],
+        ProviderId::OpenRouter => &["openrouter"],
+        ProviderId::DeepSeek => &["deepseek"],
+        ProviderId::Xai => &["xai", "grok"],
+        ProviderId::Groq => &["groq"],
+        ProviderId::Mistral => &["mistral"],
+    }
 }
