@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crux_gateway::GatewayConfig;
 use crux_llm::breaker::BreakerConfig;
+use crux_llm::context::{ContextStrategy, GuardAction, GuardConfig, GuardRule};
 use crux_llm::{Client, ModelId, ProviderConfig, ProviderId, RetryPolicy, Timeouts};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -45,6 +46,37 @@ pub struct FileConfig {
     /// Connection limits of the gateway's HTTP server.
     #[serde(default)]
     pub server: ServerSection,
+    /// The input guard: limits and what to do with inputs that do not fit.
+    #[serde(default)]
+    pub guard: GuardSection,
+}
+
+/// `[guard]`: the default rule's keys, plus `[guard.providers.ID]` and `[guard.models."provider/model"]` rules.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardSection {
+    /// `false` lets every input through (no counting at all).
+    pub enabled: Option<bool>,
+    /// A cap on input tokens besides the context window.
+    pub max_input_tokens: Option<u64>,
+    /// A context window to use instead of the registry's.
+    pub limit: Option<u64>,
+    /// Tokens kept for the answer when a request sets no `max_tokens`.
+    pub reserve: Option<u64>,
+    /// `refuse` (413, the default) or `prune`.
+    pub action: Option<GuardAction>,
+    /// `oldest-first` (default), `sliding-window` or `summarize`.
+    pub strategy: Option<ContextStrategy>,
+    /// Messages `sliding-window` keeps (default 20).
+    pub keep_last: Option<usize>,
+    /// The model `summarize` asks (`provider/model` or an alias).
+    pub summarizer: Option<String>,
+    /// Per-provider rules.
+    #[serde(default)]
+    pub providers: BTreeMap<String, GuardRule>,
+    /// Per-model rules, keyed `provider/model`.
+    #[serde(default)]
+    pub models: BTreeMap<String, GuardRule>,
 }
 
 /// `[server]`: slow or too many clients are cut off before they can starve others.
@@ -98,6 +130,10 @@ pub struct TimeoutSection {
 pub struct RouteSection {
     /// `provider/model` targets, tried in order.
     pub targets: Vec<String>,
+    /// Prune inputs that do not fit instead of refusing them: `oldest-first`, `sliding-window` or `summarize`.
+    pub context: Option<ContextStrategy>,
+    /// The summarizer for `context = "summarize"` (default: the route's first target).
+    pub summarizer: Option<String>,
 }
 
 /// `[resilience]`.
@@ -248,6 +284,7 @@ pub fn gateway(file: &FileConfig, env: &impl Env) -> Result<GatewayConfig, Failu
     if let Some(limit) = file.max_body_bytes {
         config.body_limit = limit;
     }
+    config.router.guard = guard(&file.guard)?.with_routes(config.router.guard.routes.clone());
     let server = &file.server;
     for (slot, ms) in [
         (&mut config.header_timeout, server.header_timeout_ms),
@@ -294,9 +331,57 @@ pub fn gateway(file: &FileConfig, env: &impl Env) -> Result<GatewayConfig, Failu
                     .map_err(|e| Failure::usage(format!("config [routes.{alias}]: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        if let Some(strategy) = route.context {
+            config.router.guard.routes.insert(
+                alias.clone(),
+                GuardRule {
+                    action: Some(GuardAction::Prune),
+                    strategy: Some(strategy),
+                    summarizer: route
+                        .summarizer
+                        .clone()
+                        .or_else(|| targets.first().map(ToString::to_string)),
+                    ..GuardRule::default()
+                },
+            );
+        }
         config.router.routes.insert(alias.clone(), targets);
     }
     Ok(config)
+}
+
+/// The `[guard]` section as the library's guard configuration (routes' `context` rules are added by the caller).
+fn guard(g: &GuardSection) -> Result<GuardConfig, Failure> {
+    let mut providers = BTreeMap::new();
+    for (name, rule) in &g.providers {
+        let p: ProviderId = name
+            .parse()
+            .map_err(|e| Failure::usage(format!("config [guard.providers.{name}]: {e}")))?;
+        providers.insert(p, rule.clone());
+    }
+    if g.action == Some(GuardAction::Prune)
+        && g.strategy == Some(ContextStrategy::Summarize)
+        && g.summarizer.is_none()
+    {
+        return Err(Failure::usage(
+            "config [guard]: strategy = \"summarize\" needs summarizer = \"provider/model\"",
+        ));
+    }
+    Ok(GuardConfig {
+        default: GuardRule {
+            enabled: g.enabled,
+            max_input_tokens: g.max_input_tokens,
+            limit: g.limit,
+            reserve: g.reserve,
+            action: g.action,
+            strategy: g.strategy,
+            keep_last: g.keep_last,
+            summarizer: g.summarizer.clone(),
+        },
+        providers,
+        routes: BTreeMap::new(),
+        models: g.models.clone(),
+    })
 }
 
 /// Listen address: flag, then `CRUX_LISTEN`, then the file, then the default.
@@ -365,6 +450,45 @@ max_connections = 100
         let env: HashMap<&'static str, &'static str> =
             HashMap::from([("CRUX_LISTEN", "127.0.0.1:5000")]);
         assert_eq!(listen(None, &file, &env).unwrap().port(), 5000);
+    }
+
+    #[test]
+    fn guard_section_and_route_context() {
+        let file = parse(
+            r#"
+[guard]
+enabled = true
+reserve = 512
+action = "prune"
+strategy = "sliding-window"
+keep_last = 8
+[guard.providers.openai]
+limit = 1000
+[guard.models."anthropic/claude-3-5-haiku-latest"]
+enabled = false
+[routes.long]
+targets = ["openai/gpt-4o-mini"]
+context = "summarize"
+"#,
+        )
+        .unwrap();
+        let env: HashMap<&'static str, &'static str> = HashMap::new();
+        let g = gateway(&file, &env).unwrap().router.guard;
+        assert_eq!(g.default.action, Some(GuardAction::Prune));
+        assert_eq!(g.providers[&ProviderId::OpenAi].limit, Some(1000));
+        let route = &g.routes["long"];
+        assert_eq!(route.strategy, Some(ContextStrategy::Summarize));
+        assert_eq!(route.summarizer.as_deref(), Some("openai/gpt-4o-mini"));
+        let model: ModelId = "openai/gpt-4o-mini".parse().unwrap();
+        let rule = g.rule_for_route(Some("long"), &model);
+        assert_eq!(
+            (rule.limit, rule.reserve, rule.keep_last),
+            (Some(1000), Some(512), Some(8))
+        );
+        assert!(
+            parse("[guard]\nacton = \"prune\"").is_err(),
+            "typos are errors"
+        );
     }
 
     #[test]

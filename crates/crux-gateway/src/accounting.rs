@@ -133,6 +133,8 @@ pub struct Outcome {
     pub response_text: String,
     /// Client session headers (`x-claude-code-session-id`, Codex's `session_id`/window/turn ids), as sent.
     pub session: Vec<(&'static str, String)>,
+    /// Messages the input guard pruned before sending.
+    pub pruned: usize,
 }
 
 impl Outcome {
@@ -154,6 +156,7 @@ impl Outcome {
             request_text: String::new(),
             response_text: String::new(),
             session: Vec::new(),
+            pruned: 0,
         }
     }
 }
@@ -186,9 +189,17 @@ fn chat_log(o: &Outcome, cost: Option<f64>) -> ChatLog {
         Some((_, message)) => Some(message.clone()),
         None => (!o.response_text.is_empty()).then(|| o.response_text.clone()),
     };
-    if o.model_name != log.model || o.fallbacks > 0 || o.streamed || !o.session.is_empty() {
+    if o.model_name != log.model
+        || o.fallbacks > 0
+        || o.streamed
+        || !o.session.is_empty()
+        || o.pruned > 0
+    {
         let mut meta = serde_json::json!({"requested_model": o.model_name, "fallbacks": o.fallbacks,
             "streamed": o.streamed});
+        if o.pruned > 0 {
+            meta["pruned_messages"] = o.pruned.into();
+        }
         if let Some((_, id)) = o.session.first() {
             meta["session_id"] = serde_json::Value::String(id.clone());
             meta["session"] = o

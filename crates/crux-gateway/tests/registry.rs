@@ -93,6 +93,7 @@ async fn input_guard_refuses_before_going_upstream() {
         default: GuardRule {
             enabled: Some(true),
             max_input_tokens: Some(50),
+            ..GuardRule::default()
         },
         ..GuardConfig::default()
     };

@@ -245,18 +245,17 @@ where
     if let Some(encoder) = encoder {
         return match state.router.stream(&admitted.route, req, opts).await {
             Ok(routed) => {
-                let o = pending
+                let mut o = pending
                     .outcome
                     .take()
                     .unwrap_or_else(|| Outcome::new(route, ""));
                 drop(pending);
-                Ok(stream::response(
-                    Arc::clone(&state),
-                    routed,
-                    encoder,
-                    o,
-                    admitted.started,
-                ))
+                o.pruned = routed.pruned;
+                let pruned = routed.pruned;
+                let mut resp =
+                    stream::response(Arc::clone(&state), routed, encoder, o, admitted.started);
+                pruned_header(&mut resp, pruned);
+                Ok(resp)
             }
             Err(f) => {
                 let mut err = None;
@@ -267,16 +266,18 @@ where
     }
     match state.router.chat(&admitted.route, req, opts).await {
         Ok(served) => {
-            let resp = match &served.raw {
+            let mut resp = match &served.raw {
                 Some(bytes) => bytes_response(bytes.clone(), &served.target),
                 None => json_response(&render(&served.value), &served.target),
             };
+            pruned_header(&mut resp, served.pruned);
             pending.record(|o| {
                 o.target = Some(served.target.clone());
                 o.fallbacks = served.fallbacks;
                 o.retries = served.retries;
                 o.upstream = Some(served.upstream);
                 o.usage = served.value.usage;
+                o.pruned = served.pruned;
                 o.response_text = served.value.text();
             });
             Ok(resp)
@@ -286,6 +287,15 @@ where
             pending.record(|o| err = Some(failure(o, &f)));
             Err(err.unwrap_or_else(|| api_error(&f)))
         }
+    }
+}
+
+/// `x-crux-pruned: N` when the input guard pruned N messages to make the request fit.
+fn pruned_header(resp: &mut Response, pruned: usize) {
+    if pruned > 0
+        && let Ok(v) = HeaderValue::from_str(&pruned.to_string())
+    {
+        resp.headers_mut().insert("x-crux-pruned", v);
     }
 }
 

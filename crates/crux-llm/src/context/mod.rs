@@ -5,18 +5,17 @@
 //! for the answer: a request fits when `input + max_tokens ≤ context window`. Token counts are exact for
 //! OpenAI-family models and an estimate for the rest (see [`tokens`]).
 
+mod guard;
 mod prune;
 pub mod tokens;
 
-use std::collections::BTreeMap;
+use serde::Serialize;
 
-use serde::{Deserialize, Serialize};
-
+pub use self::guard::{ContextStrategy, GuardAction, GuardConfig, GuardRule};
 pub use self::prune::{PruneStrategy, Pruned, prune};
 pub use self::tokens::{Tokenizer, warm_up};
 use crate::error::{Error, Result};
 use crate::model_id::ModelId;
-use crate::providers::ProviderId;
 use crate::registry::Registry;
 use crate::types::{ChatRequest, Message, ResponseFormat};
 
@@ -102,46 +101,6 @@ pub fn prune_request(
         limit.saturating_sub(fixed),
         strategy,
     ))
-}
-
-/// One level of input-guard settings; unset fields defer to the level below (model → provider → default).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct GuardRule {
-    /// Whether the guard runs (default: yes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// A cap on input tokens, checked in addition to the context window.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_input_tokens: Option<u64>,
-}
-
-/// Input-guard configuration: a default rule, then per-provider and per-model (`provider/model`) overrides.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct GuardConfig {
-    /// Applies to every request.
-    #[serde(default)]
-    pub default: GuardRule,
-    /// Per provider.
-    #[serde(default)]
-    pub providers: BTreeMap<ProviderId, GuardRule>,
-    /// Per model, keyed `provider/model` (exact id).
-    #[serde(default)]
-    pub models: BTreeMap<String, GuardRule>,
-}
-
-impl GuardConfig {
-    /// The rule in force for `model`, each field taken from the most specific level that sets it.
-    pub fn rule_for(&self, model: &ModelId) -> GuardRule {
-        let levels = [
-            self.models.get(&model.to_string()),
-            self.providers.get(&model.provider),
-            Some(&self.default),
-        ];
-        GuardRule {
-            enabled: levels.iter().flatten().find_map(|r| r.enabled),
-            max_input_tokens: levels.iter().flatten().find_map(|r| r.max_input_tokens),
-        }
-    }
 }
 
 /// The input guard: reject `req` with [`Error::TooLarge`] (code `too_large`) when it cannot fit its model's

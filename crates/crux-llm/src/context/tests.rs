@@ -70,6 +70,7 @@ fn guard_is_configurable_per_provider_and_model() {
         default: GuardRule {
             enabled: None,
             max_input_tokens: Some(50),
+            ..GuardRule::default()
         },
         ..GuardConfig::default()
     };
@@ -80,6 +81,7 @@ fn guard_is_configurable_per_provider_and_model() {
         GuardRule {
             enabled: None,
             max_input_tokens: Some(10_000),
+            ..GuardRule::default()
         },
     );
     assert!(check_input(&r, &reg, &guard).is_ok());
@@ -88,6 +90,7 @@ fn guard_is_configurable_per_provider_and_model() {
         GuardRule {
             enabled: Some(false),
             max_input_tokens: Some(1),
+            ..GuardRule::default()
         },
     );
     assert!(

@@ -1,9 +1,10 @@
 //! The input guard on the request path: a cheap upper bound first (a token is at least one byte), exact counting
 //! only when it can change the answer — on a blocking thread, at most two at a time, stopping once past the limit —
-//! so a huge prompt costs bounded CPU and memory and never stalls the async workers.
+//! so a huge prompt costs bounded CPU and memory and never stalls the async workers. An input that does not fit is
+//! refused, or pruned when the rule says so (oldest-first, sliding-window, or summarize — see [`super::summary`]).
 
-use super::Router;
-use crate::context::{self, tokens};
+use super::{Route, Router};
+use crate::context::{self, ContextStrategy, GuardAction, GuardRule, PruneStrategy, tokens};
 use crate::error::Error;
 use crate::types::{ChatRequest, Part, ResponseFormat};
 
@@ -58,51 +59,140 @@ fn count_capped(req: &ChatRequest, cap: u64) -> u64 {
     n
 }
 
+/// Whether a request fits its target, as sent or after pruning.
+pub(super) enum Fit {
+    /// Send it as it is.
+    Fits,
+    /// Send this shortened request instead; `dropped` messages were removed (or summarized).
+    Pruned {
+        /// The request to send.
+        req: ChatRequest,
+        /// Messages removed from the conversation.
+        dropped: usize,
+    },
+}
+
+/// The rule's limits for `req`: the input cap and the window with the answer's reserve.
+struct Caps {
+    cap: u64,
+    window: Option<u64>,
+    reserve: u64,
+}
+
 impl Router {
-    /// Refuse `req` with [`Error::TooLarge`] when it cannot fit its target (context window minus `max_tokens`, or a
-    /// configured `max_input_tokens`); the guard can be disabled per model or provider.
-    pub(super) async fn check_input(&self, req: &ChatRequest) -> Result<(), Error> {
-        let rule = self.guard.rule_for(&req.model);
-        if rule.enabled == Some(false) {
-            return Ok(());
-        }
-        let window = self
-            .registry
-            .read()
-            .ok()
-            .and_then(|r| r.context_limit(&req.model));
-        let reserve = req.max_tokens.map_or(0, u64::from);
-        let caps = [
+    fn caps(&self, req: &ChatRequest, rule: &GuardRule) -> Option<Caps> {
+        let window = rule.limit.or_else(|| {
+            self.registry
+                .read()
+                .ok()
+                .and_then(|r| r.context_limit(&req.model))
+        });
+        let reserve = req.max_tokens.map(u64::from).or(rule.reserve).unwrap_or(0);
+        let cap = [
             window.map(|w| w.saturating_sub(reserve)),
             rule.max_input_tokens,
-        ];
-        let Some(cap) = caps.into_iter().flatten().min() else {
-            return Ok(());
+        ]
+        .into_iter()
+        .flatten()
+        .min()?;
+        Some(Caps {
+            cap,
+            window,
+            reserve,
+        })
+    }
+
+    /// Refuse `req` with [`Error::TooLarge`] when it cannot fit its target (context window — the registry's or the
+    /// rule's `limit` — minus the answer's reserve, or a configured `max_input_tokens`), or prune it when the rule
+    /// says so; the guard can be disabled per model, route or provider.
+    pub(super) async fn fit(&self, req: &ChatRequest, route: &Route) -> Result<Fit, Error> {
+        let rule = self
+            .guard
+            .rule_for_route(route.alias.then_some(route.name.as_str()), &req.model);
+        if rule.enabled == Some(false) {
+            return Ok(Fit::Fits);
+        }
+        let Some(Caps {
+            cap,
+            window,
+            reserve,
+        }) = self.caps(req, &rule)
+        else {
+            return Ok(Fit::Fits);
         };
         if upper_bound(req) <= cap {
-            return Ok(());
+            return Ok(Fit::Fits);
         }
-        let permit = self
-            .counting
-            .acquire()
-            .await
-            .map_err(|_| Error::Cancelled)?;
-        let owned = req.clone();
-        let counted = tokio::task::spawn_blocking(move || count_capped(&owned, cap))
-            .await
-            .map_err(|e| Error::Config(format!("token counting failed: {e}")))?;
-        drop(permit);
+        let counted = self
+            .blocking(req.clone(), move |r| count_capped(&r, cap))
+            .await?;
         let too_large = |tokens, limit| Error::TooLarge {
             model: req.model.to_string(),
             tokens,
             limit,
         };
-        if let Some(max) = rule.max_input_tokens.filter(|max| counted > *max) {
-            return Err(too_large(counted, max));
+        let refusal = match (rule.max_input_tokens, window) {
+            (Some(max), _) if counted > max => Some(too_large(counted, max)),
+            (_, Some(w)) if counted + reserve > w => Some(too_large(counted + reserve, w)),
+            _ => None,
+        };
+        let Some(refusal) = refusal else {
+            return Ok(Fit::Fits);
+        };
+        if rule.action != Some(GuardAction::Prune) {
+            return Err(refusal);
         }
-        match window {
-            Some(w) if counted + reserve > w => Err(too_large(counted + reserve, w)),
-            _ => Ok(()),
+        self.prune(req, &rule, cap).await.ok_or(refusal)
+    }
+
+    /// Run `f` on a blocking thread, at most two at a time (token counting is CPU and memory heavy).
+    async fn blocking<T: Send + 'static>(
+        &self,
+        req: ChatRequest,
+        f: impl FnOnce(ChatRequest) -> T + Send + 'static,
+    ) -> Result<T, Error> {
+        let permit = self
+            .counting
+            .acquire()
+            .await
+            .map_err(|_| Error::Cancelled)?;
+        let out = tokio::task::spawn_blocking(move || f(req))
+            .await
+            .map_err(|e| Error::Config(format!("token counting failed: {e}")));
+        drop(permit);
+        out
+    }
+
+    /// Shorten `req` to fit `cap` with the rule's strategy; `None` when even the kept core does not fit.
+    async fn prune(&self, req: &ChatRequest, rule: &GuardRule, cap: u64) -> Option<Fit> {
+        let strategy = match rule.strategy.unwrap_or(ContextStrategy::OldestFirst) {
+            ContextStrategy::SlidingWindow => PruneStrategy::SlidingWindow {
+                keep_last: rule.keep_last.unwrap_or(20),
+            },
+            ContextStrategy::OldestFirst | ContextStrategy::Summarize => PruneStrategy::OldestFirst,
+        };
+        let budget = cap.saturating_sub(context::overhead_tokens(req));
+        let pruned = self
+            .blocking(req.clone(), move |r| {
+                context::prune(&r.model, &r.messages, budget, strategy)
+            })
+            .await
+            .ok()?;
+        if !pruned.fits {
+            return None;
         }
+        let mut out = req.clone();
+        if rule.strategy == Some(ContextStrategy::Summarize)
+            && let Some(name) = &rule.summarizer
+            && let Some(messages) = self.summarized(req, &pruned.messages, name).await
+        {
+            out.messages = messages;
+        } else {
+            out.messages = pruned.messages;
+        }
+        Some(Fit::Pruned {
+            req: out,
+            dropped: pruned.dropped,
+        })
     }
 }

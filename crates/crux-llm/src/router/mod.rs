@@ -5,6 +5,7 @@
 
 mod guard;
 mod run;
+mod summary;
 
 use std::collections::BTreeMap;
 use std::sync::RwLock;
@@ -42,6 +43,8 @@ pub struct Router {
     registry: RwLock<Registry>,
     /// Bounds exact token counting (CPU and memory heavy for huge prompts) to a few blocking threads.
     counting: Semaphore,
+    /// `summarize` results by dropped-prefix hash.
+    summaries: std::sync::Mutex<std::collections::HashMap<u64, String>>,
 }
 
 /// A caller's model name resolved to the targets to try, in order.
@@ -101,6 +104,8 @@ pub struct Routed<T> {
     pub upstream: Duration,
     /// A non-streamed same-wire answer: the upstream's body as received (forward it instead of re-encoding).
     pub raw: Option<bytes::Bytes>,
+    /// Messages the input guard pruned (or summarized) from the conversation before sending; 0 when none.
+    pub pruned: usize,
 }
 
 /// One target tried.
@@ -196,6 +201,7 @@ impl Router {
             breakers: Breakers::new(config.breaker, clock),
             registry: RwLock::new(Registry::new()),
             counting: Semaphore::new(2),
+            summaries: std::sync::Mutex::default(),
         }
     }
 

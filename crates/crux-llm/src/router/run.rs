@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use futures_util::StreamExt;
 
+use super::guard::Fit;
 use super::{Attempt, CallOptions, Route, RouteFailure, Routed, Router};
 use crate::breaker::Admission;
 use crate::client::{ChatStream, RawFrames, RawRequest, RetryLog};
@@ -102,6 +103,7 @@ fn breaker_open(target: &ModelId) -> Error {
 struct Tries {
     attempts: Vec<Attempt>,
     retries: Vec<(ProviderId, ErrorCode)>,
+    pruned: usize,
 }
 
 impl Tries {
@@ -152,11 +154,13 @@ impl Router {
     /// noted, when it cannot be tried.
     async fn ready<'r>(
         &self,
+        route: &Route,
         target: &ModelId,
         req: &'r mut ChatRequest,
         opts: &CallOptions<'_>,
         tries: &mut Tries,
     ) -> Option<Cow<'r, ChatRequest>> {
+        tries.pruned = 0;
         let error =
             match self.admit(target, opts) {
                 Ok(()) => {
@@ -170,8 +174,12 @@ impl Router {
                     {
                         prepared.to_mut().reasoning_effort = None;
                     }
-                    match self.check_input(&prepared).await {
-                        Ok(()) => return Some(prepared),
+                    match self.fit(&prepared, route).await {
+                        Ok(Fit::Fits) => return Some(prepared),
+                        Ok(Fit::Pruned { req, dropped }) => {
+                            tries.pruned = dropped;
+                            return Some(Cow::Owned(req));
+                        }
                         Err(e) => e,
                     }
                 }
@@ -199,12 +207,15 @@ impl Router {
         let mut tries = Tries::default();
         for target in &route.targets {
             let started = Instant::now();
-            let Some(prepared) = self.ready(target, &mut req, &opts, &mut tries).await else {
+            let Some(prepared) = self.ready(route, target, &mut req, &opts, &mut tries).await
+            else {
                 continue;
             };
             let log = RetryLog::default();
             let client = self.client();
-            let result = match same_wire(&opts, target) {
+            // A pruned conversation is no longer the caller's body: it is translated, not passed through.
+            let raw = same_wire(&opts, target).filter(|_| tries.pruned == 0);
+            let result = match raw {
                 Some(raw) => client
                     .chat_raw(target, raw, &log)
                     .await
@@ -222,6 +233,7 @@ impl Router {
                         retries: tries.retries,
                         upstream: started.elapsed(),
                         raw,
+                        pruned: tries.pruned,
                     });
                 }
                 Err(error) => {
@@ -250,12 +262,14 @@ impl Router {
         let mut tries = Tries::default();
         'targets: for target in &route.targets {
             let started = Instant::now();
-            let Some(prepared) = self.ready(target, &mut req, &opts, &mut tries).await else {
+            let Some(prepared) = self.ready(route, target, &mut req, &opts, &mut tries).await
+            else {
                 continue;
             };
             let log = RetryLog::default();
             let client = self.client();
-            let (mut stream, frames) = match same_wire(&opts, target) {
+            let raw = same_wire(&opts, target).filter(|_| tries.pruned == 0);
+            let (mut stream, frames) = match raw {
                 Some(raw) => {
                     let drop_usage = raw.wire == Wire::OpenAi
                         && !crate::wire::passthrough::asked_for_usage(&raw.body);
@@ -284,6 +298,7 @@ impl Router {
                                 retries: tries.retries,
                                 upstream: started.elapsed(),
                                 raw: None,
+                                pruned: tries.pruned,
                             });
                         }
                     }
