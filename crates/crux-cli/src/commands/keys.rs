@@ -10,6 +10,7 @@ use crux_store::{VaultKey, mask_secret};
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
+use super::keys_export;
 use crate::config::{Env, ProcessEnv};
 use crate::exit::Failure;
 use crate::output::{io_failure, print_json, print_table};
@@ -55,6 +56,25 @@ enum KeysCommand {
         /// Provider id.
         provider: String,
     },
+    /// Write every stored key to FILE, sealed with a passphrase (or `--plaintext`, with a warning).
+    Export {
+        /// The file to create (never overwritten; mode 0600).
+        file: std::path::PathBuf,
+        /// Write the keys readable instead of sealed (e.g. to leave the vault for env variables).
+        #[arg(long)]
+        plaintext: bool,
+        /// Read the passphrase from stdin (else `CRUX_EXPORT_PASSPHRASE`, else a prompt).
+        #[arg(long)]
+        passphrase_stdin: bool,
+    },
+    /// Store every key of an export FILE in the vault (asks for its passphrase when sealed).
+    Import {
+        /// The export file.
+        file: std::path::PathBuf,
+        /// Read the passphrase from stdin.
+        #[arg(long)]
+        passphrase_stdin: bool,
+    },
     /// Generate a new vault key and re-encrypt every stored key with it, in one transaction.
     RotateMaster {
         /// Also print the new vault key on stdout (required when the key comes from CRUX_VAULT_KEY).
@@ -73,6 +93,15 @@ pub async fn run(args: KeysArgs, settings: &Settings) -> Result<(), Failure> {
         KeysCommand::List { json } => list(&env, &url()?, json).await,
         KeysCommand::Rm { provider } => rm(&url()?, &provider).await,
         KeysCommand::RotateMaster { print_new_key } => rotate(&env, &url()?, print_new_key).await,
+        KeysCommand::Export {
+            file,
+            plaintext,
+            passphrase_stdin,
+        } => export(&env, &url()?, &file, plaintext, passphrase_stdin).await,
+        KeysCommand::Import {
+            file,
+            passphrase_stdin,
+        } => import(&env, &url()?, &file, passphrase_stdin).await,
     }
 }
 
@@ -139,8 +168,62 @@ fn read_secret(p: ProviderId, from_stdin: bool) -> Result<SecretString, Failure>
     Ok(SecretString::from(trimmed.to_owned()))
 }
 
+async fn export(
+    env: &impl Env,
+    url: &str,
+    file: &std::path::Path,
+    plaintext: bool,
+    passphrase_stdin: bool,
+) -> Result<(), Failure> {
+    let (vault, _) = require_vault_key(env)?;
+    let store = open_store(url).await?;
+    let keys = store.decrypt_provider_keys(&vault).await;
+    store.close().await;
+    let keys = keys?;
+    let text = if plaintext {
+        eprintln!(
+            "warning: writing the keys in plain text to {}; delete it once done",
+            file.display()
+        );
+        keys_export::seal(&keys, None)?
+    } else {
+        let pass = keys_export::passphrase(passphrase_stdin, true)?;
+        keys_export::seal(&keys, Some(&pass))?
+    };
+    keys_export::write_private(file, &text)?;
+    println!("exported {} key(s) to {}", keys.len(), file.display());
+    Ok(())
+}
+
+async fn import(
+    env: &impl Env,
+    url: &str,
+    file: &std::path::Path,
+    passphrase_stdin: bool,
+) -> Result<(), Failure> {
+    let (vault, _) = require_vault_key(env)?;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", file.display())))?;
+    let pass = if keys_export::is_sealed(&text)? {
+        Some(keys_export::passphrase(passphrase_stdin, false)?)
+    } else {
+        None
+    };
+    let keys = keys_export::open(&text, pass.as_deref().map(String::as_str))?;
+    let store = open_store(url).await?;
+    for (p, k) in &keys {
+        if let Err(e) = store.set_provider_key(&vault, *p, k).await {
+            store.close().await;
+            return Err(e.into());
+        }
+    }
+    store.close().await;
+    println!("imported {} key(s) into the vault", keys.len());
+    Ok(())
+}
+
 /// Reads one line from the terminal with echo off.
-fn prompt_hidden(prompt: &str, out: &mut String) -> Result<(), Failure> {
+pub(super) fn prompt_hidden(prompt: &str, out: &mut String) -> Result<(), Failure> {
     use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
     let stdin = std::io::stdin();
     let original = tcgetattr(&stdin)

@@ -7,6 +7,7 @@ pub mod completions;
 pub mod db;
 pub mod doctor;
 pub mod keys;
+pub mod keys_export;
 pub mod logs;
 pub mod metrics;
 pub mod mock;
