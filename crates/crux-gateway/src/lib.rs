@@ -43,6 +43,8 @@ pub fn build_router(state: Arc<AppState>) -> Router {
         .route("/v1/embeddings", post(dialect::openai::embeddings))
         .route("/v1/models", get(dialect::openai::models))
         .route("/v1/messages", post(dialect::anthropic::messages))
+        .route("/v1/responses", post(dialect::responses::create))
+        .route("/v1/responses/{id}", get(dialect::responses::retrieve))
         .route("/api/health", get(api::health))
         .route("/api/providers", get(api::providers))
         .route("/api/models", get(models::api_models))

@@ -3,6 +3,7 @@
 
 pub mod anthropic;
 pub mod openai;
+pub mod responses;
 pub mod stream;
 
 use std::net::SocketAddr;
