@@ -16,9 +16,21 @@ pub type OnComplete = Box<dyn FnOnce(&Value) + Send>;
 /// The output item being streamed.
 #[derive(Debug)]
 enum Open {
-    Message { id: String, text: String },
-    Reasoning { id: String, text: String },
-    Call { index: u32, id: String, call_id: String, name: String, args: String },
+    Message {
+        id: String,
+        text: String,
+    },
+    Reasoning {
+        id: String,
+        text: String,
+    },
+    Call {
+        index: u32,
+        id: String,
+        call_id: String,
+        name: String,
+        args: String,
+    },
 }
 
 /// Encodes core stream events as Responses SSE events.
@@ -112,18 +124,24 @@ impl EventEncoder {
         let (item, part) = match &next {
             Open::Message { id, .. } => (
                 message_item(id, "in_progress", Vec::new()),
-                Some(("response.content_part.added", json!({"item_id": id, "output_index": i,
-                    "content_index": 0, "part": text_part("")}))),
+                Some((
+                    "response.content_part.added",
+                    json!({"item_id": id, "output_index": i,
+                    "content_index": 0, "part": text_part("")}),
+                )),
             ),
             Open::Reasoning { id, .. } => (
                 reasoning_item(id, ""),
-                Some(("response.reasoning_summary_part.added", json!({"item_id": id,
+                Some((
+                    "response.reasoning_summary_part.added",
+                    json!({"item_id": id,
                     "output_index": i, "summary_index": 0,
-                    "part": {"type": "summary_text", "text": ""}}))),
+                    "part": {"type": "summary_text", "text": ""}}),
+                )),
             ),
-            Open::Call { id, call_id, name, .. } => {
-                (call_item(id, "in_progress", call_id, name, ""), None)
-            }
+            Open::Call {
+                id, call_id, name, ..
+            } => (call_item(id, "in_progress", call_id, name, ""), None),
         };
         self.emit(
             "response.output_item.added",

@@ -76,7 +76,9 @@ pub fn input_items(body: &Value) -> Vec<Value> {
 
 /// Parse an inbound body (a JSON object); errors are messages for a 400.
 pub fn to_core(mut body: Value) -> Result<Inbound, String> {
-    let obj = body.as_object_mut().ok_or("the body must be a JSON object")?;
+    let obj = body
+        .as_object_mut()
+        .ok_or("the body must be a JSON object")?;
     match obj.get("input") {
         Some(Value::String(_) | Value::Array(_)) => {}
         Some(_) => return Err("'input' must be a string or an array of input items".into()),
@@ -88,7 +90,9 @@ pub fn to_core(mut body: Value) -> Result<Inbound, String> {
         ("response_format", "text.format"),
     ] {
         if obj.contains_key(moved) {
-            return Err(format!("Unsupported parameter: '{moved}'. Use '{to}' instead."));
+            return Err(format!(
+                "Unsupported parameter: '{moved}'. Use '{to}' instead."
+            ));
         }
     }
     let items = input_items(&Value::Object(obj.clone()));
@@ -174,10 +178,9 @@ pub fn to_core(mut body: Value) -> Result<Inbound, String> {
 }
 
 fn function_tool(t: &Value) -> Result<Tool, String> {
-    let name = t["name"]
-        .as_str()
-        .filter(|n| !n.is_empty())
-        .ok_or("a function tool needs 'name' (Responses tools are flat, not nested under 'function')")?;
+    let name = t["name"].as_str().filter(|n| !n.is_empty()).ok_or(
+        "a function tool needs 'name' (Responses tools are flat, not nested under 'function')",
+    )?;
     Ok(Tool {
         name: name.to_owned(),
         description: t["description"].as_str().map(str::to_owned),
@@ -252,7 +255,11 @@ fn assistant_turn(messages: &mut Vec<Message>) -> &mut Message {
 fn input_item(item: &Value, messages: &mut Vec<Message>) -> Result<(), String> {
     let kind = item["type"]
         .as_str()
-        .unwrap_or(if item.get("role").is_some() { "message" } else { "" });
+        .unwrap_or(if item.get("role").is_some() {
+            "message"
+        } else {
+            ""
+        });
     match kind {
         "message" => message(item, messages),
         "function_call" => {
@@ -294,9 +301,13 @@ fn input_item(item: &Value, messages: &mut Vec<Message>) -> Result<(), String> {
             }
             Ok(())
         }
-        "item_reference" => Err("'item_reference' items need server-side state; send the item itself".into()),
+        "item_reference" => {
+            Err("'item_reference' items need server-side state; send the item itself".into())
+        }
         "" => Err("an input item needs 'type' or 'role'".into()),
-        other => Err(format!("input items of type '{other}' can only be sent to an OpenAI Responses model")),
+        other => Err(format!(
+            "input items of type '{other}' can only be sent to an OpenAI Responses model"
+        )),
     }
 }
 
@@ -337,11 +348,13 @@ fn part(p: &Value) -> Result<Part, String> {
             text: text_of(&p["refusal"]),
         }),
         Some("input_image") => {
-            let url = p["image_url"]
-                .as_str()
-                .ok_or("an input_image part needs 'image_url' ('file_id' needs OpenAI's file store)")?;
+            let url = p["image_url"].as_str().ok_or(
+                "an input_image part needs 'image_url' ('file_id' needs OpenAI's file store)",
+            )?;
             Ok(Part::Image {
-                source: ImageSource::Url { url: url.to_owned() },
+                source: ImageSource::Url {
+                    url: url.to_owned(),
+                },
                 detail: p["detail"].as_str().map(str::to_owned),
             })
         }

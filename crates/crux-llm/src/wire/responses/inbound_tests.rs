@@ -41,7 +41,12 @@ fn responses_inbound_maps_items_roles_tools_and_options() {
     let m = &inb.req.messages;
     assert_eq!(m[0], Message::system("be terse"));
     assert_eq!(m[1].role, Role::Developer);
-    assert_eq!(m[2].content[0], Part::Text { text: " exact\n text ".into() });
+    assert_eq!(
+        m[2].content[0],
+        Part::Text {
+            text: " exact\n text ".into()
+        }
+    );
     assert!(matches!(&m[2].content[1], Part::Image { detail: Some(d), .. } if d == "low"));
     assert_eq!(m[3].role, Role::Assistant);
     assert_eq!(
@@ -62,7 +67,9 @@ fn responses_inbound_maps_items_roles_tools_and_options() {
     assert_eq!(inb.req.tool_choice, Some(ToolChoice::Function("f".into())));
     assert_eq!(inb.req.extra["parallel_tool_calls"], false);
     assert_eq!(inb.req.reasoning_effort.as_deref(), Some("high"));
-    assert!(matches!(&inb.req.response_format, ResponseFormat::JsonSchema { name, strict: Some(true), .. } if name == "o"));
+    assert!(
+        matches!(&inb.req.response_format, ResponseFormat::JsonSchema { name, strict: Some(true), .. } if name == "o")
+    );
     assert!(inb.include_encrypted_reasoning);
     assert_eq!(inb.req.max_tokens, Some(99));
     assert!(inb.stream && !inb.store);
@@ -79,10 +86,22 @@ fn responses_inbound_string_input_defaults_and_errors() {
     assert_eq!(inb.echo["tool_choice"], "auto");
     for (body, needle) in [
         (json!({"model": "m"}), "'input'"),
-        (json!({"model": "m", "input": "x", "messages": []}), "'messages'"),
-        (json!({"model": "m", "input": [{"type": "function_call_output", "output": "1"}]}), "call_id"),
-        (json!({"model": "m", "input": [{"role": "robot", "content": "x"}]}), "robot"),
-        (json!({"model": "m", "input": "x", "tools": [{"type": "function", "function": {"name": "f"}}]}), "flat"),
+        (
+            json!({"model": "m", "input": "x", "messages": []}),
+            "'messages'",
+        ),
+        (
+            json!({"model": "m", "input": [{"type": "function_call_output", "output": "1"}]}),
+            "call_id",
+        ),
+        (
+            json!({"model": "m", "input": [{"role": "robot", "content": "x"}]}),
+            "robot",
+        ),
+        (
+            json!({"model": "m", "input": "x", "tools": [{"type": "function", "function": {"name": "f"}}]}),
+            "flat",
+        ),
     ] {
         let err = to_core(body).unwrap_err();
         assert!(err.contains(needle), "{err}");
@@ -129,7 +148,12 @@ fn responses_output_object_has_items_and_usage() {
     assert_eq!(v["id"], "resp_abc");
     assert_eq!(v["status"], "completed");
     assert_eq!(v["model"], "smart");
-    let types: Vec<&str> = v["output"].as_array().unwrap().iter().map(|i| i["type"].as_str().unwrap()).collect();
+    let types: Vec<&str> = v["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["type"].as_str().unwrap())
+        .collect();
     assert_eq!(types, ["reasoning", "message", "function_call"]);
     assert_eq!(v["output"][1]["content"][0]["text"], "hi");
     assert_eq!(v["output"][2]["call_id"], "call_1");
@@ -166,14 +190,24 @@ fn responses_encoder_emits_the_typed_sequence() {
         signature: None,
     };
     for ev in [
-        StreamEvent::Start { id: "u".into(), model: "x".into() },
+        StreamEvent::Start {
+            id: "u".into(),
+            model: "x".into(),
+        },
         StreamEvent::TextDelta { text: "Hel".into() },
         StreamEvent::TextDelta { text: "lo".into() },
         call(Some("call_1"), ""),
         call(None, "{\"a\""),
         call(None, ":1}"),
-        StreamEvent::Usage(Usage { prompt: Some(3), completion: Some(2), ..Usage::default() }),
-        StreamEvent::Finish { reason: FinishReason::ToolCalls, metrics: StreamMetrics::default() },
+        StreamEvent::Usage(Usage {
+            prompt: Some(3),
+            completion: Some(2),
+            ..Usage::default()
+        }),
+        StreamEvent::Finish {
+            reason: FinishReason::ToolCalls,
+            metrics: StreamMetrics::default(),
+        },
     ] {
         enc.encode(&ev, &mut out);
     }
@@ -218,13 +252,19 @@ fn responses_encoder_incomplete_and_in_band_error() {
     let mut out = Vec::new();
     enc.encode(&StreamEvent::TextDelta { text: "a".into() }, &mut out);
     enc.encode(
-        &StreamEvent::Finish { reason: FinishReason::Length, metrics: StreamMetrics::default() },
+        &StreamEvent::Finish {
+            reason: FinishReason::Length,
+            metrics: StreamMetrics::default(),
+        },
         &mut out,
     );
     let evs = events(&out);
     let last = evs.last().unwrap();
     assert_eq!(last["type"], "response.incomplete");
-    assert_eq!(last["response"]["incomplete_details"]["reason"], "max_output_tokens");
+    assert_eq!(
+        last["response"]["incomplete_details"]["reason"],
+        "max_output_tokens"
+    );
 
     let mut enc = EventEncoder::new(meta());
     let mut out = Vec::new();

@@ -125,7 +125,11 @@ pub fn items(meta: &Meta, message: &Message, status: &str) -> Vec<Value> {
         } else {
             content
         };
-        out.push(message_item(&meta.item_id("msg", out.len()), status, content));
+        out.push(message_item(
+            &meta.item_id("msg", out.len()),
+            status,
+            content,
+        ));
     }
     for c in &message.tool_calls {
         out.push(call_item(
