@@ -284,6 +284,36 @@ async fn responses_store_get_and_previous_response_id_on_sqlite() {
             .unwrap()
             .contains("resp_nope")
     );
+
+    // A response kept here continues here, also on a Responses-wire target (the upstream never saw it)…
+    let body = json!({"model": "openai/o4-mini", "previous_response_id": id, "store": false,
+        "input": "and now on o4-mini"});
+    let (status, v) = post(g, &body).await;
+    assert_eq!(status, 200, "{v}");
+    let sent = g.mock.requests().pop().unwrap();
+    assert_eq!(sent.path, "/v1/responses");
+    assert!(
+        sent.body.get("previous_response_id").is_none(),
+        "{}",
+        sent.raw_body
+    );
+    assert!(
+        sent.raw_body.contains("my name is Ada") && sent.raw_body.contains("and now on o4-mini")
+    );
+    // …while an id this gateway does not know goes to a Responses target as sent.
+    let raw = r#"{"model":"openai/o4-mini","previous_response_id":"resp_upstream","input":"hi","store":false}"#;
+    let resp = g
+        .http
+        .post(g.url("/v1/responses"))
+        .bearer_auth("k")
+        .header("content-type", "application/json")
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let sent = g.mock.requests().pop().unwrap();
+    assert_eq!(sent.raw_body, raw.replace("openai/o4-mini", "o4-mini"));
 }
 
 #[tokio::test]

@@ -151,15 +151,34 @@ async fn respond(
         .get("previous_response_id")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    if let Some(previous) = previous.filter(|_| !same_wire) {
-        let stored = load(&state, &previous, key.as_deref()).await.map_err(|_| {
-            ApiError::bad_request(format!("Previous response with id '{previous}' not found."))
-        })?;
+    if let Some(previous) = previous {
+        // A response kept here is continued here (also on a Responses target: the upstream never saw it); an
+        // unknown id goes to a Responses target as sent, whose own store may hold it.
+        let stored = match load(&state, &previous, key.as_deref()).await {
+            Ok(stored) => stored,
+            Err(_) if same_wire => return serve(state, admitted, value, raw, key).await,
+            Err(_) => {
+                return Err(ApiError::bad_request(format!(
+                    "Previous response with id '{previous}' not found."
+                )));
+            }
+        };
         let mut items = stored.conversation();
         items.extend(inbound::input_items(&value));
         value["input"] = Value::Array(items);
         raw = None;
     }
+    serve(state, admitted, value, raw, key).await
+}
+
+/// Translate (or pass through) and serve a request whose chained history is resolved.
+async fn serve(
+    state: Arc<AppState>,
+    admitted: super::Admitted,
+    value: Value,
+    raw: Option<super::RawRequest>,
+    key: Option<String>,
+) -> Result<Response, ApiError> {
     let input = inbound::input_items(&value);
     let inb = inbound::to_core(value).map_err(ApiError::bad_request)?;
     if let Some((tool, target)) = unrunnable(&inb.hosted_tools, &admitted.route.targets) {
@@ -168,10 +187,16 @@ async fn respond(
              (only 'function' tools are translated)"
         )));
     }
+    if let (Some(tool), None) = (inb.hosted_tools.first(), &raw) {
+        return Err(ApiError::bad_request(format!(
+            "tool '{tool}' runs only on the OpenAI Responses API, which never saw the previous response kept \
+             by this gateway (only 'function' tools are translated)"
+        )));
+    }
     let meta = Meta {
         id: new_id(),
         created_at: unix_now(),
-        model: name,
+        model: inb.model,
         echo: inb.echo,
     };
     let saver = match (&state.persistence.store, inb.store) {
