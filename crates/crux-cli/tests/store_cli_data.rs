@@ -195,7 +195,7 @@ fn db_migrate_uses_the_xdg_data_dir_by_default() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("applied migration(s) 1"),
+        stdout(&out).contains("applied migration(s) 1, 2"),
         "{}",
         stdout(&out)
     );
@@ -207,7 +207,7 @@ fn db_migrate_uses_the_xdg_data_dir_by_default() {
         .output()
         .unwrap();
     assert!(
-        stdout(&again).contains("already at version 1"),
+        stdout(&again).contains("already at version 2"),
         "{}",
         stdout(&again)
     );

@@ -49,6 +49,8 @@ pub fn build_router(state: Arc<AppState>) -> Router {
             "/v1/messages/count_tokens",
             post(dialect::anthropic::count_tokens),
         )
+        .route("/v1/responses", post(dialect::responses::create))
+        .route("/v1/responses/{id}", get(dialect::responses::retrieve))
         .route("/api/health", get(api::health))
         .route("/api/providers", get(api::providers))
         .route("/api/models", get(models::api_models))

@@ -144,6 +144,20 @@ pub(crate) const TABLES: &[TableSpec] = &[
         key: &["provider", "model_id", "feature"],
         identity: false,
     },
+    TableSpec {
+        name: "responses",
+        columns: &[
+            ("id", Text),
+            ("created_at", Int),
+            ("model", Text),
+            ("status", Text),
+            ("virtual_key_id", Text),
+            ("input", Text),
+            ("response", Text),
+        ],
+        key: &["id"],
+        identity: false,
+    },
 ];
 
 const PAGE: usize = 1000;

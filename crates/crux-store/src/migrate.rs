@@ -10,7 +10,7 @@ use crate::store::{Backend, Store};
 use crate::time::now_ms;
 
 /// The newest schema version this build knows.
-pub const LATEST_VERSION: i64 = 1;
+pub const LATEST_VERSION: i64 = 2;
 
 struct Migration {
     version: i64,
@@ -19,12 +19,20 @@ struct Migration {
     postgres: &'static str,
 }
 
-static MIGRATIONS: [Migration; 1] = [Migration {
-    version: 1,
-    name: "init",
-    sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
-    postgres: include_str!("../migrations/postgres/0001_init.sql"),
-}];
+static MIGRATIONS: [Migration; 2] = [
+    Migration {
+        version: 1,
+        name: "init",
+        sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
+        postgres: include_str!("../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "responses",
+        sqlite: include_str!("../migrations/sqlite/0002_responses.sql"),
+        postgres: include_str!("../migrations/postgres/0002_responses.sql"),
+    },
+];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS crux_schema_migrations (
     version BIGINT PRIMARY KEY NOT NULL,

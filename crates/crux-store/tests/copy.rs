@@ -73,6 +73,17 @@ async fn seed(s: &Store, vault: &VaultKey) {
     s.record_observed_capability("openai", "gpt-4o", "tools", false)
         .await
         .unwrap();
+    s.put_response(&crux_store::StoredResponse {
+        id: "resp_copy".into(),
+        created_at: 1_741_476_542,
+        model: "openai/gpt-4o-mini".into(),
+        status: "completed".into(),
+        virtual_key_id: None,
+        input: serde_json::json!([{"role": "user", "content": "hi «there»"}]),
+        response: serde_json::json!({"id": "resp_copy", "output": []}),
+    })
+    .await
+    .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

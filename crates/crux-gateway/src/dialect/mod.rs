@@ -4,6 +4,7 @@
 pub mod anthropic;
 pub mod models;
 pub mod openai;
+pub mod responses;
 pub mod stream;
 
 use std::net::SocketAddr;

@@ -16,6 +16,7 @@ use crux_llm::router::Peeked;
 use crux_llm::wire::anthropic::inbound::EventEncoder;
 use crux_llm::wire::native::inbound as native;
 use crux_llm::wire::openai::inbound::ChunkEncoder;
+use crux_llm::wire::responses::encode::EventEncoder as ResponsesEncoder;
 use crux_llm::{ChatStream, Error, ErrorCode, Routed, StreamEvent};
 use futures_util::StreamExt;
 
@@ -30,6 +31,8 @@ pub enum Encoder {
     OpenAi(ChunkEncoder),
     /// Named Anthropic SSE events.
     Anthropic(EventEncoder),
+    /// Typed, sequence-numbered Responses API events.
+    Responses(ResponsesEncoder),
     /// The native API's NDJSON lines.
     Native,
 }
@@ -38,7 +41,9 @@ impl Encoder {
     /// The response content type.
     pub fn content_type(&self) -> &'static str {
         match self {
-            Encoder::OpenAi(_) | Encoder::Anthropic(_) => "text/event-stream",
+            Encoder::OpenAi(_) | Encoder::Anthropic(_) | Encoder::Responses(_) => {
+                "text/event-stream"
+            }
             Encoder::Native => "application/x-ndjson",
         }
     }
@@ -47,6 +52,7 @@ impl Encoder {
         match self {
             Encoder::OpenAi(e) => e.encode(ev, out),
             Encoder::Anthropic(e) => e.encode(ev, out),
+            Encoder::Responses(e) => e.encode(ev, out),
             Encoder::Native => {
                 if let Some(line) = native::ndjson(&Ok(ev.clone())) {
                     out.extend_from_slice(&line);
@@ -59,6 +65,7 @@ impl Encoder {
         let api = ApiError::from(err);
         match self {
             Encoder::OpenAi(e) => e.error(&api.message, api.code.as_str(), out),
+            Encoder::Responses(e) => e.error(&api.message, api.code.as_str(), out),
             Encoder::Anthropic(e) => {
                 let kind = match api.code {
                     ErrorCode::Overloaded => "overloaded_error",
