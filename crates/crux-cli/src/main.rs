@@ -4,6 +4,7 @@ mod commands;
 mod config;
 mod duration;
 mod exit;
+mod guard_config;
 mod output;
 mod progress;
 mod settings;

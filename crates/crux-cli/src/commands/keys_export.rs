@@ -131,24 +131,23 @@ pub fn open(
     passphrase: Option<&str>,
 ) -> Result<Vec<(ProviderId, SecretString)>, Failure> {
     let file = parse(text)?;
-    let map: std::collections::BTreeMap<String, String> = match (
-        file.encryption.as_str(),
-        file.keys,
-    ) {
-        ("none", Some(keys)) => keys,
-        ("pbkdf2-sha256+aes-256-gcm", _) => {
-            let pass = passphrase
-                .ok_or_else(|| Failure::usage("this export is sealed: a passphrase is needed"))?;
-            let field = |v: Option<String>, name: &str| {
-                v.and_then(|s| B64.decode(s).ok())
-                    .ok_or_else(|| Failure::usage(format!("invalid export file: bad {name}")))
-            };
-            let salt = field(file.salt, "salt")?;
-            let nonce: [u8; NONCE_LEN] = field(file.nonce, "nonce")?
-                .try_into()
-                .map_err(|_| Failure::usage("invalid export file: bad nonce"))?;
-            let mut data = Zeroizing::new(field(file.ciphertext, "ciphertext")?);
-            let plain = cipher(pass, &salt, file.rounds.unwrap_or(ROUNDS))?
+    let map: std::collections::BTreeMap<String, String> =
+        match (file.encryption.as_str(), file.keys) {
+            ("none", Some(keys)) => keys,
+            ("pbkdf2-sha256+aes-256-gcm", _) => {
+                let pass = passphrase.ok_or_else(|| {
+                    Failure::usage("this export is sealed: a passphrase is needed")
+                })?;
+                let field = |v: Option<String>, name: &str| {
+                    v.and_then(|s| B64.decode(s).ok())
+                        .ok_or_else(|| Failure::usage(format!("invalid export file: bad {name}")))
+                };
+                let salt = field(file.salt, "salt")?;
+                let nonce: [u8; NONCE_LEN] = field(file.nonce, "nonce")?
+                    .try_into()
+                    .map_err(|_| Failure::usage("invalid export file: bad nonce"))?;
+                let mut data = Zeroizing::new(field(file.ciphertext, "ciphertext")?);
+                let plain = cipher(pass, &salt, file.rounds.unwrap_or(ROUNDS))?
                 .open_in_place(
                     Nonce::assume_unique_for_key(nonce),
                     Aad::from(FORMAT.as_bytes()),
@@ -159,15 +158,15 @@ pub fn open(
                         "wrong passphrase (or the export file is damaged); nothing was imported",
                     )
                 })?;
-            serde_json::from_slice(plain)
-                .map_err(|_| Failure::usage("invalid export file: bad content"))?
-        }
-        (other, _) => {
-            return Err(Failure::usage(format!(
-                "unknown export encryption '{other}'"
-            )));
-        }
-    };
+                serde_json::from_slice(plain)
+                    .map_err(|_| Failure::usage("invalid export file: bad content"))?
+            }
+            (other, _) => {
+                return Err(Failure::usage(format!(
+                    "unknown export encryption '{other}'"
+                )));
+            }
+        };
     map.into_iter()
         .map(|(p, k)| {
             let id = p
