@@ -85,9 +85,7 @@ fn init_logging(
             }
         },
     );
-    let otel = provider
-        .as_ref()
-        .map(|p| crux_gateway::telemetry::otlp::layer(p));
+    let otel = provider.as_ref().map(crux_gateway::telemetry::otlp::layer);
     tracing_subscriber::registry()
         .with(fmt.with_filter(filter))
         .with(otel)

@@ -1,6 +1,8 @@
 //! The StatsD and Prometheus push exporters against real receivers on loopback: a UDP listener that parses every
 //! line, and Debian's `prometheus-pushgateway` started here (skipped with a note only when it is absent outside CI).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod harness;
 
 use std::process::{Child, Command, Stdio};
