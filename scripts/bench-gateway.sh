@@ -8,7 +8,8 @@
 #   BENCH_DURATION=10        seconds per measured run (direct and through)
 #   BENCH_WARMUP=2           seconds of warm-up before each pair of runs
 #   BENCH_QUICK=1            smoke mode: 3 s runs, 1 s warm-up, 20,000-request memory phase
-#   BENCH_MODES="sqlite postgres two-instances"   store modes to run
+#   BENCH_MODES="sqlite postgres two-instances"   store modes to run; "telemetry" is sqlite with every exporter on
+#                            (push, StatsD, OTLP traces+metrics into local sinks), to compare with "sqlite" in one run
 #   BENCH_MEM_REQUESTS=200000  requests in the memory phase; BENCH_SKIP_MEM=1 skips it
 #   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/postgres   admin URL used to create/drop the bench database
 #   BENCH_WRK_THREADS=2      wrk threads at 64 connections (1 at 1 connection)
@@ -299,8 +300,8 @@ status_kb() { # PID FIELD (VmRSS or VmHWM)
     awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
 }
 
-start_gateway() { # NAME DATABASE_URL
-    local name=$1 db=$2 port pid
+start_gateway() { # NAME DATABASE_URL [CONFIG]
+    local name=$1 db=$2 config=${3:-} port pid
     free_port
     port=$PORT
     mkdir -p "$TMP/gw-$name"
@@ -312,7 +313,7 @@ start_gateway() { # NAME DATABASE_URL
             CRUX_DATABASE_URL="$db" CRUX_LOG=warn CRUX_LOG_FORMAT=text \
             OPENAI_BASE_URL="$UP/json/v1" OPENAI_API_KEY=sk-bench-not-a-real-key \
             GROQ_BASE_URL="$UP/sse/v1" GROQ_API_KEY=gsk-bench-not-a-real-key \
-            "$CRUX" serve --listen "127.0.0.1:$port"
+            "$CRUX" ${config:+--config "$config"} serve --listen "127.0.0.1:$port"
     ) >"$TMP/logs/gateway-$name.log" 2>&1 &
     pid=$!
     PIDS+=("$pid")
@@ -349,7 +350,7 @@ metrics_count() { # URL of /metrics: sum of crux_requests_total, or empty
 # Chat logs written to the store, as "N" or a reason.
 store_rows() { # MODE DATABASE_URL
     local mode=$1 db=$2 n
-    if [[ $mode == sqlite ]]; then
+    if [[ $mode == sqlite || $mode == telemetry ]]; then
         local file=${db#sqlite://}
         file=${file%%\?*}
         [[ -f $file ]] || { echo "no (store file never created)"; return; }
@@ -389,7 +390,7 @@ fi
 
 for mode in $MODES; do
     case $mode in
-    sqlite) ;;
+    sqlite | telemetry) ;;
     postgres | two-instances)
         if ((pg_ok == 0)); then
             log "skipping $mode: PostgreSQL not reachable at $PG_ADMIN_URL"
@@ -397,13 +398,39 @@ for mode in $MODES; do
             continue
         fi
         ;;
-    *) die "unknown mode '$mode' (sqlite, postgres, two-instances)" ;;
+    *) die "unknown mode '$mode' (sqlite, telemetry, postgres, two-instances)" ;;
     esac
     log "=== mode $mode"
     case $mode in
     sqlite)
         DB_URL="sqlite://$TMP/crux-sqlite.db"
         start_gateway "$mode" "$DB_URL"
+        ;;
+    telemetry)
+        # Local sinks: HTTP 200 for OTLP and push, a UDP reader for StatsD.
+        free_port; SINK_HTTP=$PORT; free_port; SINK_UDP=$PORT
+        python3 - "$SINK_HTTP" "$SINK_UDP" >"$TMP/logs/sinks.log" 2>&1 <<'PY' &
+import http.server, socket, sys, threading
+class H(http.server.BaseHTTPRequestHandler):
+    def _ok(self):
+        self.rfile.read(int(self.headers.get("content-length") or 0)); self.send_response(200)
+        self.send_header("content-length", "0"); self.end_headers()
+    do_POST = do_PUT = _ok
+    def log_message(self, *a): pass
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", int(sys.argv[2])))
+threading.Thread(target=lambda: [u.recv(65536) for _ in iter(int, 1)], daemon=True).start()
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+        PIDS+=($!)
+        cat >"$TMP/telemetry.toml" <<TOML
+[telemetry]
+prometheus = true
+push = { url = "http://127.0.0.1:$SINK_HTTP", interval_ms = 1000 }
+statsd = { addr = "127.0.0.1:$SINK_UDP", flush_ms = 1000 }
+otlp = { endpoint = "http://127.0.0.1:$SINK_HTTP", interval_ms = 1000 }
+TOML
+        DB_URL="sqlite://$TMP/crux-telemetry.db"
+        start_gateway "$mode" "$DB_URL" "$TMP/telemetry.toml"
         ;;
     postgres)
         pg_create pg

@@ -10,6 +10,7 @@ mod progress;
 mod settings;
 mod store_config;
 mod style;
+mod telemetry_config;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -68,28 +69,53 @@ enum Command {
     Db(db::DbArgs),
 }
 
-fn init_logging() {
-    let filter = std::env::var("CRUX_LOG").unwrap_or_else(|_| "warn".to_owned());
+/// Logs to stderr, filtered by `CRUX_LOG` (default `info`: one access line per request), text on a TTY and JSON
+/// otherwise (`CRUX_LOG_FORMAT`); with `otlp`, spans also go to the collector. Returns the tracer provider to flush.
+fn init_logging(
+    otlp: Option<&crux_gateway::telemetry::OtlpConfig>,
+) -> Option<crux_gateway::telemetry::otlp::TracerProvider> {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let filter = std::env::var("CRUX_LOG").unwrap_or_else(|_| "info".to_owned());
     let filter = tracing_subscriber::EnvFilter::try_new(&filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let json = match std::env::var("CRUX_LOG_FORMAT").ok().as_deref() {
         Some("json") => true,
         Some("text") => false,
         _ => !std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
-    if json {
-        builder.json().init();
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let fmt = if json {
+        fmt.json().flatten_event(true).boxed()
     } else {
-        builder.init();
-    }
+        fmt.boxed()
+    };
+    let provider = otlp.and_then(
+        |cfg| match crux_gateway::telemetry::otlp::tracer_provider(cfg) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("warning: OTLP traces to {} not started: {e}", cfg.endpoint);
+                None
+            }
+        },
+    );
+    let otel = provider.as_ref().map(crux_gateway::telemetry::otlp::layer);
+    tracing_subscriber::registry()
+        .with(fmt.with_filter(filter))
+        .with(otel)
+        .init();
+    provider
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    let loaded = Settings::load(cli.config.as_deref());
+    let otlp = match (&cli.command, &loaded) {
+        (Command::Serve(_), Ok(s)) => telemetry_config::otlp(&s.file.telemetry).ok().flatten(),
+        _ => None,
+    };
+    let tracer = init_logging(otlp.as_ref());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -103,13 +129,15 @@ fn main() -> ExitCode {
     if let Command::Completions(args) = &cli.command {
         return finish(completions::run(args, Cli::command()));
     }
-    let loaded = Settings::load(cli.config.as_deref());
     let result = match (cli.command, loaded) {
         (command, Ok(settings)) => runtime.block_on(dispatch(command, settings)),
         // The doctor reports a broken config instead of stopping at it.
         (Command::Doctor(args), Err(failure)) => runtime.block_on(doctor::run(args, Err(failure))),
         (_, Err(failure)) => Err(failure),
     };
+    if let Some(t) = tracer {
+        let _ = t.shutdown();
+    }
     finish(result)
 }
 

@@ -121,17 +121,7 @@ pub struct ResilienceSection {
     pub breaker: Option<BreakerConfig>,
 }
 
-/// `[telemetry]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TelemetrySection {
-    /// Serve `GET /metrics`.
-    pub prometheus: Option<bool>,
-    /// StatsD address.
-    pub statsd: Option<String>,
-    /// OTLP/HTTP endpoint.
-    pub otlp: Option<String>,
-}
+pub use crate::telemetry_config::TelemetrySection;
 
 /// The settings every command starts from.
 #[derive(Debug, Default)]
@@ -256,6 +246,7 @@ pub fn gateway(file: &FileConfig, env: &impl Env) -> Result<GatewayConfig, Failu
     if let Some(on) = file.telemetry.prometheus {
         config.prometheus = on;
     }
+    config.telemetry = crate::telemetry_config::telemetry(&file.telemetry)?;
     if let Some(limit) = file.max_body_bytes {
         config.body_limit = limit;
     }

@@ -7,7 +7,8 @@ use crux_llm::{ErrorCode, ModelId, ProviderId, Usage};
 use crux_store::{ChatLog, LogStatus, Record};
 
 use crate::state::AppState;
-use crate::telemetry::labels;
+use crate::telemetry::access::{self, Finalize};
+use crate::telemetry::catalog;
 
 /// Account for one finished request: spend, chat log, metrics.
 pub fn record(state: &AppState, o: &Outcome) {
@@ -16,7 +17,8 @@ pub fn record(state: &AppState, o: &Outcome) {
     if let Some(log) = &state.persistence.log {
         log.try_enqueue(Record::ChatLog(Box::new(chat_log(o, cost))));
     }
-    metrics(state, o);
+    metrics(state, o, cost);
+    finalize(o, cost);
 }
 
 /// Add the request's cost to its virtual key (in memory now, in the store through the queue).
@@ -33,71 +35,99 @@ fn spend(state: &AppState, o: &Outcome, cost: Option<f64>) {
     }
 }
 
-/// The metric series of one request (one lock for all of them).
-fn metrics(state: &AppState, o: &Outcome) {
-    let Some(mut m) = state.metrics.batch() else {
-        return;
-    };
-    let (provider, model) = o
-        .target
-        .as_ref()
-        .map_or(("none", o.model_name.as_str()), |t| {
-            (t.provider.as_str(), t.model.as_str())
-        });
+/// Label value of a model: the served or resolved model, or `other` for a failure whose name the upstream did
+/// not know (so a caller cannot grow the label set with made-up names).
+fn model_label(o: &Outcome) -> &str {
+    let unknown = matches!(
+        o.error.as_ref().map(|(c, _)| *c),
+        Some(ErrorCode::NotFound | ErrorCode::Validation)
+    );
+    match &o.target {
+        Some(t) if !unknown => t.model.as_str(),
+        _ => "other",
+    }
+}
+
+/// The metric series of one request, into the gateway's recorder (no shared lock: the recorder shards).
+fn metrics(state: &AppState, o: &Outcome, cost: Option<f64>) {
+    let provider = o.target.as_ref().map_or("none", |t| t.provider.as_str());
+    let model = model_label(o).to_owned();
+    let route = o.route;
     let status = if o.error.is_none() { "ok" } else { "error" };
-    m.add(
-        "crux_requests_total",
-        labels(&[
-            ("provider", provider),
-            ("model", model),
-            ("route", o.route),
-            ("status", status),
-        ]),
-        1.0,
-    );
-    m.observe(
-        "crux_request_duration_seconds",
-        labels(&[("route", o.route)]),
-        o.latency,
-    );
-    let by_provider = labels(&[("provider", provider)]);
-    if let Some(up) = o.upstream {
-        if !o.streamed {
-            m.observe(
-                "crux_gateway_overhead_seconds",
-                String::new(),
-                o.latency.saturating_sub(up),
-            );
+    state.telemetry.record(|| {
+        metrics::counter!(catalog::REQUESTS, "provider" => provider, "model" => model.clone(),
+            "route" => route, "status" => status)
+        .increment(1);
+        if let Some((code, _)) = &o.error {
+            metrics::counter!(catalog::ERRORS, "provider" => provider, "route" => route,
+                "code" => code.as_str())
+            .increment(1);
         }
-        m.observe("crux_upstream_duration_seconds", by_provider.clone(), up);
-    }
-    if let Some(ttft) = o.ttft {
-        m.observe("crux_time_to_first_token_seconds", by_provider, ttft);
-    }
-    for (kind, n) in [
-        ("prompt", o.usage.prompt),
-        ("completion", o.usage.completion),
-        ("cached", o.usage.cached_prompt),
-    ] {
-        if let Some(n) = n.filter(|n| *n > 0) {
-            #[allow(clippy::cast_precision_loss)]
-            m.add("crux_tokens_total", labels(&[("kind", kind)]), n as f64);
+        metrics::histogram!(catalog::REQUEST_DURATION, "route" => route).record(o.latency);
+        if let Some(up) = o.upstream {
+            if !o.streamed {
+                metrics::histogram!(catalog::OVERHEAD).record(o.latency.saturating_sub(up));
+            }
+            metrics::histogram!(catalog::UPSTREAM_DURATION, "provider" => provider).record(up);
         }
-    }
-    for (p, cause) in &o.retries {
-        m.add(
-            "crux_retries_total",
-            labels(&[("provider", p.as_str()), ("reason", cause.as_str())]),
-            1.0,
-        );
-    }
-    if o.fallbacks > 0 {
-        m.add(
-            "crux_fallbacks_total",
-            String::new(),
-            f64::from(o.fallbacks),
-        );
-    }
+        if let Some(ttft) = o.ttft {
+            metrics::histogram!(catalog::TTFT, "provider" => provider).record(ttft);
+            if let Some(n) = o.usage.completion.filter(|n| *n > 1) {
+                #[allow(clippy::cast_precision_loss)]
+                let per = o.latency.saturating_sub(ttft).as_secs_f64() / (n - 1) as f64;
+                metrics::histogram!(catalog::TPOT, "provider" => provider).record(per);
+            }
+        }
+        for (kind, n) in [
+            ("prompt", o.usage.prompt),
+            ("completion", o.usage.completion),
+            ("cached", o.usage.cached_prompt),
+        ] {
+            if let Some(n) = n.filter(|n| *n > 0) {
+                metrics::counter!(catalog::TOKENS, "kind" => kind, "provider" => provider,
+                    "model" => model.clone())
+                .increment(n);
+            }
+        }
+        if let Some(usd) = cost.filter(|c| *c > 0.0) {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let micros = (usd * 1e6).round() as u64;
+            metrics::counter!(catalog::COST, "provider" => provider, "model" => model.clone())
+                .increment(micros);
+        }
+        for (p, cause) in &o.retries {
+            metrics::counter!(catalog::RETRIES, "provider" => p.as_str(), "reason" => cause.as_str())
+                .increment(1);
+        }
+        if o.fallbacks > 0 {
+            metrics::counter!(catalog::FALLBACKS).increment(u64::from(o.fallbacks));
+        }
+    });
+}
+
+/// Hand the outcome to the access layer (the request's log line and span).
+fn finalize(o: &Outcome, cost: Option<f64>) {
+    access::note(Finalize {
+        route: o.route,
+        operation: if o.route == "embeddings" {
+            "embeddings"
+        } else {
+            "chat"
+        },
+        model: o.model_name.chars().take(128).collect(),
+        provider: o.target.as_ref().map(|t| t.provider.as_str()),
+        target: o.target.as_ref().map(ToString::to_string),
+        error_code: o.error.as_ref().map(|(c, _)| c.as_str()),
+        latency: o.latency,
+        upstream: o.upstream,
+        ttft: o.ttft,
+        prompt_tokens: o.usage.prompt,
+        completion_tokens: o.usage.completion,
+        cost_usd: cost,
+        fallbacks: o.fallbacks,
+        retries: o.retries.len(),
+        streamed: o.streamed,
+    });
 }
 
 /// What happened to one request, for metrics and the chat log.

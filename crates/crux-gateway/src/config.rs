@@ -21,6 +21,8 @@ pub struct GatewayConfig {
     pub shutdown_grace: Duration,
     /// Serve `GET /metrics` (`[telemetry] prometheus`).
     pub prometheus: bool,
+    /// The other exporters of `[telemetry]`: push gateway, StatsD, OTLP metrics.
+    pub telemetry: crate::telemetry::TelemetryConfig,
     /// A connection must deliver a complete request line and headers within this time of opening (or of
     /// the first byte of a later keep-alive request), or it is closed without an answer.
     pub header_timeout: Duration,
@@ -47,6 +49,7 @@ impl Default for GatewayConfig {
             router: RouterConfig::default(),
             shutdown_grace: Duration::from_secs(30),
             prometheus: true,
+            telemetry: crate::telemetry::TelemetryConfig::default(),
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),

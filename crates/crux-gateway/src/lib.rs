@@ -80,6 +80,10 @@ pub fn build_router(state: Arc<AppState>) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(too_large_in_dialect))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            access,
+        ))
         .layer(cors)
         .with_state(state)
 }
@@ -133,34 +137,24 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         return ApiError::not_found("metrics are disabled ([telemetry] prometheus = false)")
             .render(Dialect::OpenAi);
     }
-    for (key, s) in state.router.breakers().snapshot() {
-        state.metrics.set(
-            "crux_breaker_state",
-            telemetry::labels(&[("target", &key)]),
-            f64::from(s.gauge()),
-        );
-    }
-    // Queue gauges are read live at scrape time, so an idle gateway reports an empty queue.
-    if let Some(log) = &state.persistence.log {
-        let stats = log.stats();
-        #[allow(clippy::cast_precision_loss)]
-        {
-            state
-                .metrics
-                .set("crux_store_queue_depth", String::new(), stats.queued as f64);
-            state.metrics.set(
-                "crux_store_dropped_total",
-                String::new(),
-                stats.dropped as f64,
-            );
-        }
-    }
-    let mut resp = state.metrics.render().into_response();
+    // Live values are read at scrape time, so an idle gateway reports an empty queue.
+    state.refresh_live_metrics();
+    let mut resp = state.telemetry.render().into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4"),
     );
     resp
+}
+
+/// Request id, span, in-flight gauge, `x-crux-overhead-ms` and the access log line, around every route.
+async fn access(
+    State(state): State<Arc<AppState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let t = &state.telemetry;
+    telemetry::access::serve(t.in_flight(), t.shared_recorder(), req, next).await
 }
 
 async fn not_found(uri: axum::http::Uri) -> Response {

@@ -11,7 +11,7 @@ use crux_store::{QueueSender, Store, VaultKey};
 use crate::config::GatewayConfig;
 use crate::keys::KeyCache;
 use crate::limits::Limiter;
-use crate::telemetry::Metrics;
+use crate::telemetry::Telemetry;
 
 /// Persistence wired into the gateway (absent in tests that need none).
 #[derive(Debug, Clone, Default)]
@@ -35,8 +35,8 @@ pub struct AppState {
     pub persistence: Persistence,
     /// Configuration.
     pub config: GatewayConfig,
-    /// Metrics for `/metrics`.
-    pub metrics: Metrics,
+    /// The metrics recorder and exporters (`/metrics`, push, StatsD, OTLP).
+    pub telemetry: Telemetry,
     /// Virtual keys.
     pub keys: KeyCache,
     /// Per-key limits.
@@ -63,15 +63,45 @@ impl AppState {
         clock: Clock,
         persistence: Persistence,
     ) -> Arc<Self> {
-        Arc::new(Self {
+        let telemetry = Telemetry::start(config.prometheus, &config.telemetry);
+        let state = Arc::new(Self {
             router: Router::with_clock(client, config.router.clone(), clock),
             persistence,
             config,
-            metrics: Metrics::default(),
+            telemetry,
             keys: KeyCache::default(),
             limiter: Limiter::default(),
             started: Instant::now(),
-        })
+        });
+        let weak = Arc::downgrade(&state);
+        state.telemetry.set_live(Box::new(move || {
+            if let Some(s) = weak.upgrade() {
+                s.refresh_live_metrics();
+            }
+        }));
+        state
+    }
+
+    /// Read the live values into the registry: breaker states, the write queue, exporter failures.
+    pub fn refresh_live_metrics(&self) {
+        use crate::telemetry::catalog;
+        use metrics::Label;
+        let t = &self.telemetry;
+        for (key, s) in self.router.breakers().snapshot() {
+            t.set(
+                catalog::BREAKER,
+                vec![Label::new("target", key)],
+                f64::from(s.gauge()),
+            );
+        }
+        if let Some(log) = &self.persistence.log {
+            let stats = log.stats();
+            #[allow(clippy::cast_precision_loss)]
+            t.set(catalog::QUEUE_DEPTH, Vec::new(), stats.queued as f64);
+            t.absolute(catalog::DROPPED, Vec::new(), stats.dropped);
+            t.absolute(catalog::FAILED_ROWS, Vec::new(), stats.failed);
+        }
+        t.note_exporter_failures();
     }
 
     /// The current provider client (a cheap clone sharing the connection pool).

@@ -210,5 +210,8 @@ async fn health_and_metrics() {
         metrics.contains("crux_gateway_overhead_seconds_count 1"),
         "{metrics}"
     );
-    assert!(metrics.contains(r#"crux_tokens_total{kind="prompt"}"#));
+    assert!(
+        metrics
+            .contains(r#"crux_tokens_total{kind="prompt",provider="openai",model="gpt-4o-mini"}"#)
+    );
 }

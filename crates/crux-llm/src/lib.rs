@@ -32,6 +32,7 @@ pub mod registry;
 pub mod router;
 pub mod scrub;
 pub mod tools;
+pub mod trace;
 pub mod types;
 mod types_embed;
 mod usage;

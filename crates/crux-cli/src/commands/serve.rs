@@ -122,15 +122,12 @@ pub async fn run(args: ServeArgs, settings: &Settings) -> Result<(), Failure> {
         Some(mock) => demo_client(&mock.url())?,
         None => settings.client()?,
     };
-    let config = settings.gateway()?;
+    let mut config = settings.gateway()?;
     let addr = settings::listen(args.listen, file, &ProcessEnv)?;
-    for (name, set) in [
-        ("statsd", file.telemetry.statsd.is_some()),
-        ("otlp", file.telemetry.otlp.is_some()),
-    ] {
-        if set {
-            eprintln!("warning: [telemetry] {name} is not supported by this build yet; ignored");
-        }
+    if let Some(push) = config.telemetry.push.as_mut()
+        && push.instance.is_empty()
+    {
+        push.instance = addr.to_string();
     }
     let grace = config.shutdown_grace;
     let has_master = config.master_key.is_some();
@@ -149,6 +146,18 @@ pub async fn run(args: ServeArgs, settings: &Settings) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::runtime(format!("cannot load virtual keys: {e}")))?;
     let sync_task = sync::spawn(Arc::clone(&state), Duration::from_secs(1));
+    state.telemetry.install_global();
+    let upkeep = {
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                state.telemetry.upkeep();
+            }
+        })
+    };
+    let exporters = state.telemetry.exporters().join(", ");
     let retention = match (&file.retention, &state.persistence.store) {
         (Some(text), Some(store)) => {
             let age = crate::duration::parse_duration(text)?;
@@ -192,6 +201,14 @@ pub async fn run(args: ServeArgs, settings: &Settings) -> Result<(), Failure> {
     if let Some(p) = &path {
         eprintln!("config: {}", p.display());
     }
+    eprintln!(
+        "telemetry: {}",
+        if exporters.is_empty() {
+            "off"
+        } else {
+            exporters.as_str()
+        }
+    );
     tracing::info!(%local, "gateway started");
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -214,6 +231,7 @@ pub async fn run(args: ServeArgs, settings: &Settings) -> Result<(), Failure> {
         }
     };
     sync_task.abort();
+    upkeep.abort();
     if let Some(r) = retention {
         r.stop().await;
     }

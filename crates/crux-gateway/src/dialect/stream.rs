@@ -210,5 +210,8 @@ pub fn response(
     if let Ok(v) = HeaderValue::from_str(&routed.target.to_string()) {
         h.insert("x-crux-target", v);
     }
+    if let Some(v) = crate::telemetry::access::overhead_header(started.elapsed(), routed.upstream) {
+        h.insert("x-crux-overhead-ms", v);
+    }
     resp
 }

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::ExposeSecret;
+use tracing::Instrument as _;
 
 use super::{Client, RetryLog, Target};
 use crate::error::{Error, ErrorBody, Result, TimeoutPhase, UpstreamError};
@@ -28,9 +29,26 @@ impl Client {
         let headers = headers(target)?;
         let mut attempt: u32 = 0;
         loop {
-            let err = match self.attempt(target, &headers, body.clone(), deadline).await {
+            let span = tracing::debug_span!(
+                "gen_ai.attempt",
+                otel.kind = "client",
+                otel.name = provider.as_str(),
+                gen_ai.provider.name = provider.as_str(),
+                crux.attempt = attempt,
+                error.type = tracing::field::Empty,
+            );
+            let sent = {
+                let headers = span.in_scope(|| crate::trace::with_context(&headers));
+                self.attempt(target, &headers, body.clone(), deadline)
+                    .instrument(span.clone())
+                    .await
+            };
+            let err = match sent {
                 Ok(resp) => return Ok(resp),
-                Err(e) => e,
+                Err(e) => {
+                    span.record("error.type", e.code().as_str());
+                    e
+                }
             };
             if attempt >= policy.max_retries || !err.is_retryable() {
                 return Err(err);

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::error::ErrorCode;
+use crate::providers::ProviderId;
 use crate::types::Tool;
 
 fn req(model: &str, text: &str, max_tokens: Option<u32>) -> ChatRequest {
