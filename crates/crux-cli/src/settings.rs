@@ -113,6 +113,8 @@ pub struct ResilienceSection {
 pub struct TelemetrySection {
     /// Serve `GET /metrics`.
     pub prometheus: Option<bool>,
+    /// `GET /metrics` needs the master key (loopback only without one); `false` opens it to any peer.
+    pub metrics_auth: Option<bool>,
     /// StatsD address.
     pub statsd: Option<String>,
     /// OTLP/HTTP endpoint.
@@ -241,6 +243,9 @@ pub fn gateway(file: &FileConfig, env: &impl Env) -> Result<GatewayConfig, Failu
     };
     if let Some(on) = file.telemetry.prometheus {
         config.prometheus = on;
+    }
+    if let Some(on) = file.telemetry.metrics_auth {
+        config.metrics_auth = on;
     }
     if let Some(limit) = file.max_body_bytes {
         config.body_limit = limit;

@@ -21,6 +21,9 @@ pub struct GatewayConfig {
     pub shutdown_grace: Duration,
     /// Serve `GET /metrics` (`[telemetry] prometheus`).
     pub prometheus: bool,
+    /// `GET /metrics` needs the master key (loopback only without one); `false` opens it to any peer
+    /// (`[telemetry] metrics_auth`, see [`crate::auth::metrics_access`]).
+    pub metrics_auth: bool,
     /// A connection must deliver a complete request line and headers within this time of opening (or of
     /// the first byte of a later keep-alive request), or it is closed without an answer.
     pub header_timeout: Duration,
@@ -45,6 +48,7 @@ impl Default for GatewayConfig {
             router: RouterConfig::default(),
             shutdown_grace: Duration::from_secs(30),
             prometheus: true,
+            metrics_auth: true,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
