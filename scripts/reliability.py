@@ -220,8 +220,9 @@ def one_request(port, rng, key=None, fault_rate=0.1, conn=None, tag=""):
 class Load:
     """`n` client threads sending mixed requests until stopped (or `until`)."""
 
-    def __init__(self, port, n, key=None, fault_rate=0.1, until=None):
+    def __init__(self, port, n, key=None, fault_rate=0.1, until=None, rps=None):
         self.port, self.key, self.rate, self.until = port, key, fault_rate, until
+        self.pause = n / rps if rps else 0.0
         self.stop_flag = threading.Event()
         self.lock = threading.Lock()
         self.stats = {"sent": 0, "answered": 0, "failed": 0, "by_status": {}, "gateway_5xx": 0,
@@ -235,7 +236,10 @@ class Load:
         while not self.stop_flag.is_set() and (self.until is None or time.time() < self.until):
             with self.lock:
                 self.stats["sent"] += 1
+            started = time.time()
             conn, status, faulted, in_band, internal = one_request(self.port, rng, self.key, self.rate, conn, f"t{i}")
+            if self.pause:
+                time.sleep(max(0.0, self.pause - (time.time() - started)))
             with self.lock:
                 s = self.stats
                 if status is None:
@@ -457,8 +461,8 @@ def pg_outage(a):
     ctl = [f"{bindir}/pg_ctl", "-D", data, "-l", os.path.join(base, "pg.log"),
            "-o", f"-p {port} -k {sock} -c listen_addresses=127.0.0.1"]
 
-    def psql(sql):
-        r = subprocess.run(["psql", "-h", HOST, "-p", str(port), "-U", "postgres", "-At", "-c", sql],
+    def psql(sql, db="postgres"):
+        r = subprocess.run(["psql", "-h", HOST, "-p", str(port), "-U", "postgres", "-d", db, "-At", "-c", sql],
                            capture_output=True, text=True, timeout=60)
         return r.stdout.strip()
 
@@ -475,7 +479,7 @@ def pg_outage(a):
                           {"authorization": f"Bearer {MASTER}", "content-type": "application/json"})
                 created = json.loads(c.getresponse().read())
                 vk, vk_id = created["key"], created["virtual_key"]["id"]
-                load = Load(st.port, a.concurrency, key=vk, fault_rate=0.0)
+                load = Load(st.port, a.concurrency, key=vk, fault_rate=0.0, rps=a.rps)
                 time.sleep(a.before)
                 pg(None, *ctl, "-m", "immediate", "stop")
                 log("postgres stopped for", secs, "s")
@@ -486,16 +490,16 @@ def pg_outage(a):
                 stats = load.stop()
                 deadline, rows = time.time() + 120, -1
                 while time.time() < deadline:
-                    rows = int(psql(f"SELECT count(*) FROM chat_logs") or -1)
+                    rows = int(psql("SELECT count(*) FROM chat_logs", db) or -1)
                     if rows >= stats["answered"]:
                         break
                     time.sleep(1)
                 rc = st.gw.stop()
                 st.gw = None
-                rows = int(psql("SELECT count(*) FROM chat_logs") or -1)
-                spend = float(psql(f"SELECT spend_usd FROM virtual_keys WHERE id = '{vk_id}'") or "nan")
+                rows = int(psql("SELECT count(*) FROM chat_logs", db) or -1)
+                spend = float(psql(f"SELECT spend_usd FROM virtual_keys WHERE id = '{vk_id}'", db) or "nan")
                 cost = float(psql(f"SELECT COALESCE(sum(cost_usd), 0) FROM chat_logs "
-                                  f"WHERE virtual_key_id = '{vk_id}'") or "nan")
+                                  f"WHERE virtual_key_id = '{vk_id}'", db) or "nan")
                 run = {"outage_s": secs, "sent": stats["sent"], "answered": stats["answered"],
                        "failed": stats["failed"], "non_200": {k: v for k, v in stats["by_status"].items()
                                                               if k != "200"},
@@ -532,6 +536,7 @@ def main():
     p.add_argument("--before", type=float, default=10)
     p.add_argument("--after", type=float, default=20)
     p.add_argument("--concurrency", type=int, default=4)
+    p.add_argument("--rps", type=float, default=200, help="total request rate (the queue holds 110k rows)")
     a = ap.parse_args()
     if a.probe == "pg-outage" and not a.outage:
         a.outage = [30, 120]
