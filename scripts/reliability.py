@@ -209,7 +209,9 @@ def one_request(port, rng, key=None, fault_rate=0.1, conn=None, tag=""):
             if attempt == 1:
                 return None, None, faulted, False, False
     text = data.decode("utf-8", "replace")
-    in_band = resp.status == 200 and stream and ('"error"' in text or '"type":"error"' in text)
+    # An error event in the caller's dialect: OpenAI `data: {"error"`, Anthropic `event: error`, native type error.
+    in_band = resp.status == 200 and stream and (
+        'data: {"error"' in text or "event: error" in text or '"type":"error"' in text)
     internal = resp.status == 500 or '"code":"internal"' in text
     if resp.getheader("connection", "").lower() == "close":
         conn.close()

@@ -6,6 +6,7 @@
 pub mod accounting;
 pub mod api;
 pub mod auth;
+mod big_body;
 pub mod config;
 pub mod dialect;
 pub mod error;

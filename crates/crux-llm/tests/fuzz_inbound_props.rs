@@ -43,28 +43,28 @@ fn input(
 proptest! {
     #[test]
     fn openai_inbound_never_panics(bytes in input(OPENAI_SEEDS, &["model", "messages"])) {
-        if let Ok(body) = serde_json::from_slice::<ChatCompletionRequest>(&bytes) {
-            if let Err(msg) = openai::inbound::to_core(body) {
-                prop_assert!(!msg.is_empty());
-            }
+        if let Ok(body) = serde_json::from_slice::<ChatCompletionRequest>(&bytes)
+            && let Err(msg) = openai::inbound::to_core(body)
+        {
+            prop_assert!(!msg.is_empty());
         }
     }
 
     #[test]
     fn anthropic_inbound_never_panics(bytes in input(ANTHROPIC_SEEDS, &["model", "max_tokens", "messages"])) {
-        if let Ok(body) = serde_json::from_slice::<MessagesRequest>(&bytes) {
-            if let Err(msg) = anthropic::inbound::to_core(body) {
-                prop_assert!(!msg.is_empty());
-            }
+        if let Ok(body) = serde_json::from_slice::<MessagesRequest>(&bytes)
+            && let Err(msg) = anthropic::inbound::to_core(body)
+        {
+            prop_assert!(!msg.is_empty());
         }
     }
 
     #[test]
     fn native_inbound_never_panics(bytes in input(NATIVE_SEEDS, &["provider", "model", "messages"])) {
-        if let Ok(body) = serde_json::from_slice::<ChatBody>(&bytes) {
-            if let Err(msg) = native::inbound::to_core(body) {
-                prop_assert!(!msg.is_empty());
-            }
+        if let Ok(body) = serde_json::from_slice::<ChatBody>(&bytes)
+            && let Err(msg) = native::inbound::to_core(body)
+        {
+            prop_assert!(!msg.is_empty());
         }
     }
 }
