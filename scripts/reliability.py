@@ -290,7 +290,10 @@ def pct(values, p):
 
 def soak(a):
     """Mixed traffic with `--fault-rate` injected faults for `--minutes`; resources sampled every 10 s."""
-    st = Stack()
+    extra = ""
+    if a.breaker_failures:
+        extra = f"[resilience]\nbreaker = {{ failures = {a.breaker_failures}, open_ms = 30000 }}\n"
+    st = Stack(config=extra)
     try:
         t_end = time.time() + a.minutes * 60
         t0 = time.time()
@@ -310,7 +313,7 @@ def soak(a):
         late = [s for s in samples if s["t_s"] >= min(120, a.minutes * 60 / 5)]
         flat = {k: {"from": late[0][k], "to": late[-1][k], "min": min(s[k] for s in late),
                     "max": max(s[k] for s in late)} for k in ("rss_mb", "fds", "tasks")}
-        return {"probe": "soak", "minutes": a.minutes, "concurrency": a.concurrency, "fault_rate": a.fault_rate,
+        return {"probe": "soak", "minutes": a.minutes, "breaker_failures": a.breaker_failures or 5, "concurrency": a.concurrency, "fault_rate": a.fault_rate,
                 "requests": stats, "chat_log_rows": rows, "rows_match": rows == stats["answered"],
                 "window_from_s": late[0]["t_s"], "flat": flat, "exit_status": rc}
     finally:
@@ -318,7 +321,7 @@ def soak(a):
 
 
 def flood(a):
-    """`--count` prompts of `--mb` MB from 4 clients while a fifth measures /health; peak RSS sampled."""
+    """`--count` prompts of `--mb` MB from `--senders` clients while another measures /health; peak RSS sampled."""
     st = Stack()
     try:
         prompt = "lorem ipsum dolor sit amet " * (a.mb * 1024 * 1024 // 27)
@@ -352,7 +355,7 @@ def flood(a):
                    threading.Thread(target=sampler)]
         for h in helpers:
             h.start()
-        senders = [threading.Thread(target=sender) for _ in range(4)]
+        senders = [threading.Thread(target=sender) for _ in range(a.senders)]
         for s in senders:
             s.start()
         for s in senders:
@@ -361,7 +364,7 @@ def flood(a):
         for h in helpers:
             h.join()
         ms = [m for m, ok in lat]
-        return {"probe": "flood", "count": a.count, "prompt_mb": round(len(body) / 1e6, 1), "statuses": statuses,
+        return {"probe": "flood", "count": a.count, "senders": a.senders, "prompt_mb": round(len(body) / 1e6, 1), "statuses": statuses,
                 "health": {"n": len(lat), "failed": sum(1 for _, ok in lat if not ok), "p50_ms": pct(ms, 50),
                            "p99_ms": pct(ms, 99), "max_ms": pct(ms, 100)},
                 "rss_mb": {"baseline": round(base_rss, 1), "peak": round(peak[0], 1)}}
@@ -524,9 +527,11 @@ def main():
     p.add_argument("--minutes", type=float, default=10)
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--fault-rate", type=float, default=0.1)
+    p.add_argument("--breaker-failures", type=int, default=0, help="[resilience] breaker failures (0: default 5)")
     p = sub.add_parser("flood")
     p.add_argument("--count", type=int, default=40)
     p.add_argument("--mb", type=int, default=30)
+    p.add_argument("--senders", type=int, default=4)
     p = sub.add_parser("kill")
     p.add_argument("--seconds", type=float, default=20)
     p.add_argument("--concurrency", type=int, default=8)
