@@ -247,6 +247,9 @@ pub fn gateway(file: &FileConfig, env: &impl Env) -> Result<GatewayConfig, Failu
         config.prometheus = on;
     }
     config.telemetry = crate::telemetry_config::telemetry(&file.telemetry)?;
+    if let Some(on) = file.telemetry.metrics_auth {
+        config.metrics_auth = on;
+    }
     if let Some(limit) = file.max_body_bytes {
         config.body_limit = limit;
     }

@@ -14,6 +14,8 @@ use crate::exit::Failure;
 pub struct TelemetrySection {
     /// Serve `GET /metrics` (default true).
     pub prometheus: Option<bool>,
+    /// `GET /metrics` needs the master key (loopback only without one); `false` opens it to any peer.
+    pub metrics_auth: Option<bool>,
     /// Prometheus push gateway.
     pub push: Option<PushSection>,
     /// StatsD receiver: `"host:port"` or a table.

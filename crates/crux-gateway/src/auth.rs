@@ -85,18 +85,32 @@ pub fn authenticate(
                 .map(Caller::Virtual)
                 .ok_or_else(|| ApiError::unauthorized("invalid API key"))
         }
-        None => {
-            if let Some(vk) = key.and_then(|k| state.keys.lookup(k)) {
-                return Ok(Caller::Virtual(vk));
-            }
-            if peer.is_loopback() {
-                Ok(Caller::Local)
-            } else {
-                Err(ApiError::forbidden(
-                    "this gateway has no master key (CRUX_MASTER_KEY) and serves only loopback clients",
-                ))
-            }
-        }
+        // Without a master key the gateway is a loopback-only development server: a virtual key does not
+        // open it to other machines (an IPv4-mapped loopback address counts as loopback).
+        None if !peer.to_canonical().is_loopback() => Err(ApiError::forbidden(
+            "this gateway has no master key (CRUX_MASTER_KEY) and serves only loopback clients",
+        )),
+        None => Ok(key
+            .and_then(|k| state.keys.lookup(k))
+            .map_or(Caller::Local, Caller::Virtual)),
+    }
+}
+
+/// `GET /metrics`: with `[telemetry] metrics_auth` on (the default) it needs the master key when one is
+/// configured, and is served to loopback clients only when none is; with it off, anyone who can reach the
+/// listener may scrape.
+pub fn metrics_access(state: &AppState, headers: &HeaderMap, peer: IpAddr) -> Result<(), ApiError> {
+    if !state.config.metrics_auth {
+        return Ok(());
+    }
+    match (
+        authenticate(state, headers, peer)?,
+        &state.config.master_key,
+    ) {
+        (Caller::Master, _) | (_, None) => Ok(()),
+        _ => Err(ApiError::forbidden(
+            "`/metrics` needs the master key ([telemetry] metrics_auth = true)",
+        )),
     }
 }
 

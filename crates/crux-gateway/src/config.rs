@@ -23,6 +23,9 @@ pub struct GatewayConfig {
     pub prometheus: bool,
     /// The other exporters of `[telemetry]`: push gateway, StatsD, OTLP metrics.
     pub telemetry: crate::telemetry::TelemetryConfig,
+    /// `GET /metrics` needs the master key (loopback only without one); `false` opens it to any peer
+    /// (`[telemetry] metrics_auth`, see [`crate::auth::metrics_access`]).
+    pub metrics_auth: bool,
     /// A connection must deliver a complete request line and headers within this time of opening (or of
     /// the first byte of a later keep-alive request), or it is closed without an answer.
     pub header_timeout: Duration,
@@ -50,6 +53,7 @@ impl Default for GatewayConfig {
             shutdown_grace: Duration::from_secs(30),
             prometheus: true,
             telemetry: crate::telemetry::TelemetryConfig::default(),
+            metrics_auth: true,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),

@@ -6,13 +6,16 @@
 pub mod accounting;
 pub mod api;
 pub mod auth;
+mod big_body;
 pub mod config;
 pub mod dialect;
 pub mod error;
+mod head_error;
 pub mod keys;
 pub mod limits;
 pub mod models;
 mod server;
+mod server_body;
 pub mod state;
 pub mod sync;
 pub mod telemetry;
@@ -21,7 +24,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -132,10 +135,17 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+async fn metrics(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     if !state.config.prometheus {
         return ApiError::not_found("metrics are disabled ([telemetry] prometheus = false)")
             .render(Dialect::OpenAi);
+    }
+    if let Err(e) = auth::metrics_access(&state, &headers, peer.ip()) {
+        return e.render(Dialect::OpenAi);
     }
     // Live values are read at scrape time, so an idle gateway reports an empty queue.
     state.refresh_live_metrics();

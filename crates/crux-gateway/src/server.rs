@@ -21,23 +21,24 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, HttpBody};
+use axum::body::Body;
 use axum::extract::ConnectInfo;
-use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::http::Request;
 use axum::response::Response;
 use bytes::Bytes;
-use hyper::body::{Frame, Incoming, SizeHint};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, Semaphore};
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 use tower::ServiceExt;
 
 use crate::config::GatewayConfig;
-use crate::error::ApiError;
+use crate::head_error::{self, Replacement};
+use crate::server_body::{DeadlineBody, Finishing, body_timeout_response};
 
 /// Refusals (over `max_connections`) answered at once; beyond these, extra connections are just closed.
 const MAX_REFUSALS: usize = 256;
@@ -187,6 +188,7 @@ async fn serve_conn(
     let io = TokioIo::new(Tracked {
         inner: tcp,
         tracker: Arc::clone(&tracker),
+        replacing: None,
     });
     let service = ConnService {
         router,
@@ -217,6 +219,11 @@ struct Phase {
     head_started: Option<Instant>,
     /// Whether a request has been received on this connection.
     served: bool,
+    /// Requests handed to the service, and response heads hyper started to write.
+    requests: u64,
+    heads: u64,
+    /// The first bytes of the request head being read (see [`head_error`]).
+    head: Vec<u8>,
 }
 
 /// Shared between a connection's socket, its service and its watchdog.
@@ -234,6 +241,9 @@ impl Tracker {
                 idle_since: Instant::now(),
                 head_started: None,
                 served: false,
+                requests: 0,
+                heads: 0,
+                head: Vec::new(),
             }),
             changed: Notify::new(),
         }
@@ -244,8 +254,12 @@ impl Tracker {
     }
 
     /// Bytes arrived: on an idle kept-alive connection, the next request's head has started.
-    fn on_read(&self) {
+    fn on_read(&self, bytes: &[u8]) {
         let mut p = self.phase();
+        if p.active == 0 {
+            let room = head_error::CAPTURE.saturating_sub(p.head.len());
+            p.head.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        }
         if p.active == 0 && p.served && p.head_started.is_none() {
             p.head_started = Some(Instant::now());
             drop(p);
@@ -259,6 +273,8 @@ impl Tracker {
         p.active += 1;
         p.served = true;
         p.head_started = None;
+        p.requests += 1;
+        p.head.clear();
         drop(p);
         self.changed.notify_one();
         Active(Arc::clone(self))
@@ -273,6 +289,20 @@ impl Tracker {
         }
         drop(p);
         self.changed.notify_one();
+    }
+
+    /// hyper starts writing `out`: a response head beyond those of the service's requests is hyper's own
+    /// answer to a head it could not parse, replaced by the same answer in the caller's dialect.
+    fn replacement(&self, out: &[u8]) -> Option<Replacement> {
+        if !head_error::starts_response(out) {
+            return None;
+        }
+        let mut p = self.phase();
+        p.heads += 1;
+        if p.heads <= p.requests {
+            return None;
+        }
+        head_error::rewrite(&p.head, out).map(|bytes| Replacement::new(bytes, out.len()))
     }
 
     /// When the connection must be closed if nothing changes (`None` while a request is in flight).
@@ -316,10 +346,29 @@ impl Drop for Active {
     }
 }
 
-/// The accepted socket, reporting reads to its [`Tracker`].
+/// The accepted socket, reporting reads to its [`Tracker`] and writing hyper's own error answers in dialect.
 struct Tracked {
     inner: TcpStream,
     tracker: Arc<Tracker>,
+    replacing: Option<Replacement>,
+}
+
+impl Tracked {
+    /// Write the replacement under way (started by `out`, if it is one of hyper's own answers), if any.
+    fn poll_replace(
+        &mut self,
+        cx: &mut Context<'_>,
+        out: &[u8],
+    ) -> Option<Poll<io::Result<usize>>> {
+        if self.replacing.is_none() {
+            self.replacing = self.tracker.replacement(out);
+        }
+        let res = self.replacing.as_mut()?.poll_write(&mut self.inner, cx);
+        if res.is_ready() {
+            self.replacing = None;
+        }
+        Some(res)
+    }
 }
 
 impl AsyncRead for Tracked {
@@ -332,7 +381,7 @@ impl AsyncRead for Tracked {
         let before = buf.filled().len();
         let res = Pin::new(&mut this.inner).poll_read(cx, buf);
         if matches!(res, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            this.tracker.on_read();
+            this.tracker.on_read(&buf.filled()[before..]);
         }
         res
     }
@@ -344,7 +393,11 @@ impl AsyncWrite for Tracked {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+        let this = self.get_mut();
+        if let Some(res) = this.poll_replace(cx, buf) {
+            return res;
+        }
+        Pin::new(&mut this.inner).poll_write(cx, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -360,7 +413,13 @@ impl AsyncWrite for Tracked {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        if let Some(first) = bufs.first()
+            && let Some(res) = this.poll_replace(cx, first)
+        {
+            return res;
+        }
+        Pin::new(&mut this.inner).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -407,91 +466,9 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
             Ok(resp.map(|inner| {
                 Body::new(Finishing {
                     inner,
-                    _active: active,
+                    _guard: active,
                 })
             }))
         })
-    }
-}
-
-/// `408` in the caller's dialect, closing the connection (the rest of the body may still be on its way).
-fn body_timeout_response(dialect: crate::error::Dialect) -> Response {
-    let mut resp = ApiError::new(
-        StatusCode::REQUEST_TIMEOUT,
-        crux_llm::ErrorCode::Timeout,
-        "request body not received in time",
-    )
-    .render(dialect);
-    resp.headers_mut()
-        .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    resp
-}
-
-/// The error of a body read that did not finish by its deadline.
-fn body_timeout() -> axum::BoxError {
-    io::Error::new(io::ErrorKind::TimedOut, "request body not received in time").into()
-}
-
-/// A request body that fails (and flags `late`) if it is still incomplete when `sleep` ends.
-struct DeadlineBody {
-    inner: Incoming,
-    sleep: Pin<Box<Sleep>>,
-    late: Arc<AtomicBool>,
-}
-
-impl HttpBody for DeadlineBody {
-    type Data = Bytes;
-    type Error = axum::BoxError;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        let this = self.get_mut();
-        if this.late.load(Ordering::Acquire) {
-            return Poll::Ready(Some(Err(body_timeout())));
-        }
-        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
-            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
-        }
-        if this.sleep.as_mut().poll(cx).is_ready() {
-            this.late.store(true, Ordering::Release);
-            return Poll::Ready(Some(Err(body_timeout())));
-        }
-        Poll::Pending
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-/// A response body that ends its request's [`Active`] span when hyper is done with it.
-struct Finishing {
-    inner: Body,
-    _active: Active,
-}
-
-impl HttpBody for Finishing {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        Pin::new(&mut self.get_mut().inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
     }
 }

@@ -48,7 +48,7 @@ async fn handle(
     body: &[u8],
     stream: bool,
 ) -> Result<Response, ApiError> {
-    let body: ChatBody = serde_json::from_slice(body)
+    let body: ChatBody = crate::big_body::from_json(body)
         .map_err(|e| ApiError::bad_request(format!("invalid body: {e}")))?;
     let (req, name) = native::to_core(body).map_err(ApiError::bad_request)?;
     let admitted = admit(&state, headers, peer, &name, D)?;

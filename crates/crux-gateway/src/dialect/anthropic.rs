@@ -35,7 +35,7 @@ async fn handle(
     headers: &HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let wire: MessagesRequest = serde_json::from_slice(&body)
+    let wire: MessagesRequest = crate::big_body::from_json(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))?;
     let name = wire.model.clone();
     let admitted = admit(&state, headers, peer, &name, D)?;

@@ -222,7 +222,7 @@ where
     } = call;
     let mut o = Outcome::new(route, &admitted.route.name);
     o.key_id = admitted.caller.key_id().map(str::to_owned);
-    o.request_text = last_user_text(&req);
+    o.request_text = crate::big_body::logged(last_user_text(&req));
     o.session.clone_from(&admitted.session);
     let allowed = match &admitted.caller {
         Caller::Virtual(k) => k.models.clone(),
