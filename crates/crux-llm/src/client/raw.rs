@@ -136,8 +136,12 @@ impl Client {
                 usage: d.usage,
                 latency: t0.elapsed(),
             },
-            // A 2xx error envelope is an upstream failure; a body we cannot read is still the caller's answer.
+            // A 2xx error envelope, or a body that is not JSON at all, is an upstream failure; JSON in a shape we do
+            // not know is still the caller's answer (fields we have never heard of are theirs to read).
             Err(e @ Error::Upstream(_)) => return Err(e),
+            Err(e) if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() => {
+                return Err(e);
+            }
             Err(_) => ChatResponse {
                 id: String::new(),
                 model: target.model.clone(),
