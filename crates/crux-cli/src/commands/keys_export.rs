@@ -151,7 +151,7 @@ pub fn open(
                 .open_in_place(
                     Nonce::assume_unique_for_key(nonce),
                     Aad::from(FORMAT.as_bytes()),
-                    &mut *data,
+                    &mut data,
                 )
                 .map_err(|_| {
                     Failure::usage(

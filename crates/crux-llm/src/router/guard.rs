@@ -66,7 +66,7 @@ pub(super) enum Fit {
     /// Send this shortened request instead; `dropped` messages were removed (or summarized).
     Pruned {
         /// The request to send.
-        req: ChatRequest,
+        req: Box<ChatRequest>,
         /// Messages removed from the conversation.
         dropped: usize,
     },
@@ -191,7 +191,7 @@ impl Router {
             out.messages = pruned.messages;
         }
         Some(Fit::Pruned {
-            req: out,
+            req: Box::new(out),
             dropped: pruned.dropped,
         })
     }

@@ -178,7 +178,7 @@ impl Router {
                         Ok(Fit::Fits) => return Some(prepared),
                         Ok(Fit::Pruned { req, dropped }) => {
                             tries.pruned = dropped;
-                            return Some(Cow::Owned(req));
+                            return Some(Cow::Owned(*req));
                         }
                         Err(e) => e,
                     }
