@@ -18,7 +18,7 @@ function claude(args) {
 
 test("claude -p on the default model: betas, system blocks and cache markers reach Anthropic", async () => {
   await resetMock();
-  const r = claude(["say hi"]);
+  const r = claude(["say hi, use a tool"]);
   assert.equal(r.status, 0, r.stderr + r.stdout);
   assert.match(r.stdout, /Tool result received/, "a tool turn happened");
   const sent = (await mockRequests()).filter((q) => q.path === "/v1/messages");
@@ -34,7 +34,7 @@ test("claude -p on the default model: betas, system blocks and cache markers rea
 for (const model of ["openai/gpt-4o-mini", "gemini/gemini-2.0-flash"]) {
   test(`claude -p --model ${model} translates and runs a tool turn`, async () => {
     await resetMock();
-    const r = claude(["say hi", "--model", model]);
+    const r = claude(["say hi, use a tool", "--model", model]);
     assert.equal(r.status, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /Tool result received/);
     const sent = await mockRequests();

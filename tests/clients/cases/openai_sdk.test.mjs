@@ -50,3 +50,17 @@ test("models.retrieve takes provider/model ids", async () => {
   const list = await client.models.list();
   assert.ok(list.data.some((x) => x.id === "anthropic/claude-3-5-haiku-latest"));
 });
+
+test("responses.create, stream and not", async () => {
+  const r = await client.responses.create({ model: "anthropic/claude-3-5-haiku-latest", input: "responses hello" });
+  assert.match(r.output_text, /responses hello/);
+  const stream = await client.responses.create({ model: "openai/gpt-4o-mini", input: "responses stream", stream: true });
+  let text = "";
+  let done = false;
+  for await (const ev of stream) {
+    if (ev.type === "response.output_text.delta") text += ev.delta;
+    if (ev.type === "response.completed") done = true;
+  }
+  assert.ok(done);
+  assert.match(text, /responses stream/);
+});

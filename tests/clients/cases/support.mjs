@@ -34,6 +34,8 @@ export function freshHome(tag) {
 /** Run a CLI from node_modules/.bin with a clean environment; returns {status, stdout, stderr}. */
 export function runCli(name, args, env, timeoutMs = 180_000) {
   const r = spawnSync(join(BIN, name), args, {
+    // An empty working directory: what the CLI sees of its surroundings (git status, files) stays the same.
+    cwd: mkdtempSync(join(WORK, `${name}-cwd-`)),
     env: { PATH: process.env.PATH, ...env },
     encoding: "utf8",
     timeout: timeoutMs,

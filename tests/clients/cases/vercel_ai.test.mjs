@@ -41,3 +41,12 @@ test("a tool step: the SDK runs the tool and the model answers", async () => {
   const sent = await mockRequests();
   assert.ok(sent.length >= 2, "two model calls: the tool call and the answer");
 });
+
+test("openai(id), the default handle (Responses API), generateText and streamText", async () => {
+  const r = await generateText({ model: openai("anthropic/claude-3-5-haiku-latest"), prompt: "responses via vercel" });
+  assert.match(r.text, /responses via vercel/);
+  const s = streamText({ model: openai("openai/gpt-4o-mini"), prompt: "responses stream via vercel" });
+  let text = "";
+  for await (const part of s.textStream) text += part;
+  assert.match(text, /responses stream via vercel/);
+});
