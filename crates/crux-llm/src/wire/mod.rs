@@ -5,6 +5,7 @@
 //! types and the only `match`es that choose a wire.
 
 pub mod anthropic;
+pub mod call_id;
 pub mod gemini;
 pub mod native;
 pub mod ollama;

@@ -135,7 +135,10 @@ fn user_turn(blocks: Vec<Block>, out: &mut Vec<Message>) -> Result<(), String> {
                 if is_error == Some(true) && !text.starts_with("Error") {
                     text = format!("Error: {text}");
                 }
-                out.push(Message::tool_result(tool_use_id, text));
+                out.push(Message::tool_result(
+                    crate::wire::call_id::plain(&tool_use_id),
+                    text,
+                ));
             }
             Block::Text { text, .. } => parts.push(Part::Text { text }),
             Block::Image { source } => parts.push(Part::Image {
@@ -209,8 +212,10 @@ fn assistant_turn(blocks: Vec<Block>) -> Message {
                 signature: (!signature.is_empty()).then_some(signature),
             }),
             Block::ToolUse { id, name, input } => {
-                m.tool_calls
-                    .push(ToolCall::new(id, name, super::response::args_text(&input)))
+                let (id, signature) = crate::wire::call_id::detach(&id);
+                let mut call = ToolCall::new(id, name, super::response::args_text(&input));
+                call.signature = signature;
+                m.tool_calls.push(call);
             }
             _ => {}
         }
@@ -280,7 +285,8 @@ pub fn response(resp: &ChatResponse, model: &str) -> Value {
         }
     }
     for c in &resp.message.tool_calls {
-        content.push(json!({"type": "tool_use", "id": c.id, "name": c.name, "input": tool_input(&c.arguments)}));
+        let id = crate::wire::call_id::attach(&c.id, c.signature.as_deref());
+        content.push(json!({"type": "tool_use", "id": id, "name": c.name, "input": tool_input(&c.arguments)}));
     }
     json!({
         "id": if resp.id.is_empty() { "msg_crux" } else { resp.id.as_str() },
@@ -436,12 +442,16 @@ impl EventEncoder {
                 id,
                 name,
                 args_fragment,
-                ..
+                signature,
             } => {
                 if id.is_some() || self.open != Some(Open::Tool(*index)) {
                     self.close(out);
                 }
-                let block = json!({"type": "tool_use", "id": id.clone().unwrap_or_default(),
+                let id = id
+                    .as_deref()
+                    .map(|id| crate::wire::call_id::attach(id, signature.as_deref()))
+                    .unwrap_or_default();
+                let block = json!({"type": "tool_use", "id": id,
                     "name": name.clone().unwrap_or_default(), "input": {}});
                 let i = self.ensure(Open::Tool(*index), block, out);
                 if !args_fragment.is_empty() {

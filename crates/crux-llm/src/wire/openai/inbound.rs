@@ -136,9 +136,14 @@ fn message(m: WireMessage) -> Result<Message, String> {
             .tool_calls
             .unwrap_or_default()
             .into_iter()
-            .map(|c| ToolCall::new(c.id, c.function.name, c.function.arguments))
+            .map(|c| {
+                let (id, signature) = crate::wire::call_id::detach(&c.id);
+                let mut call = ToolCall::new(id, c.function.name, c.function.arguments);
+                call.signature = signature;
+                call
+            })
             .collect(),
-        tool_call_id: m.tool_call_id,
+        tool_call_id: m.tool_call_id.as_deref().map(crate::wire::call_id::plain),
         name: m.name,
     })
 }
@@ -230,7 +235,7 @@ pub fn response(resp: &ChatResponse, model: &str, created: u64) -> ChatCompletio
         .tool_calls
         .iter()
         .map(|c| WireToolCall {
-            id: c.id.clone(),
+            id: crate::wire::call_id::attach(&c.id, c.signature.as_deref()),
             kind: "function".into(),
             function: WireFunctionCall {
                 name: c.name.clone(),
@@ -371,11 +376,11 @@ impl ChunkEncoder {
                 id,
                 name,
                 args_fragment,
-                ..
+                signature,
             } => {
                 let mut call = json!({"index": index, "function": {"arguments": args_fragment}});
                 if let Some(id) = id {
-                    call["id"] = json!(id);
+                    call["id"] = json!(crate::wire::call_id::attach(id, signature.as_deref()));
                     call["type"] = json!("function");
                 }
                 if let Some(name) = name {
