@@ -67,8 +67,20 @@ fn owner(p: ProviderId) -> &'static str {
     p.spec().display_name
 }
 
-fn anthropic_shape(headers: &HeaderMap) -> bool {
-    headers.contains_key("anthropic-version")
+/// The shape to answer in (Anthropic when the request carries `anthropic-version`), once the caller is authenticated.
+fn caller_dialect(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> Result<Dialect, Response> {
+    let dialect = if headers.contains_key("anthropic-version") {
+        Dialect::Anthropic
+    } else {
+        Dialect::OpenAi
+    };
+    authenticate(state, headers, peer.ip())
+        .map(|_| dialect)
+        .map_err(|e| e.render(dialect))
 }
 
 fn openai_entry(m: &Listed) -> Value {
@@ -94,14 +106,10 @@ pub async fn list(
     headers: HeaderMap,
     Query(paging): Query<Paging>,
 ) -> Response {
-    let dialect = if anthropic_shape(&headers) {
-        Dialect::Anthropic
-    } else {
-        Dialect::OpenAi
+    let dialect = match caller_dialect(&state, &headers, peer) {
+        Ok(d) => d,
+        Err(response) => return response,
     };
-    if let Err(e) = authenticate(&state, &headers, peer.ip()) {
-        return e.render(dialect);
-    }
     let all = listed(&state);
     if dialect == Dialect::OpenAi {
         let data: Vec<Value> = all.iter().map(openai_entry).collect();
@@ -138,14 +146,10 @@ pub async fn retrieve(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let dialect = if anthropic_shape(&headers) {
-        Dialect::Anthropic
-    } else {
-        Dialect::OpenAi
+    let dialect = match caller_dialect(&state, &headers, peer) {
+        Ok(d) => d,
+        Err(response) => return response,
     };
-    if let Err(e) = authenticate(&state, &headers, peer.ip()) {
-        return e.render(dialect);
-    }
     let id = id.replace("%2F", "/").replace("%2f", "/");
     let all = listed(&state);
     let found = all.iter().find(|m| m.id == id).or_else(|| {
