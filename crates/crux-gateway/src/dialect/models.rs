@@ -72,7 +72,7 @@ fn caller_dialect(
     state: &AppState,
     headers: &HeaderMap,
     peer: SocketAddr,
-) -> Result<Dialect, Response> {
+) -> Result<Dialect, Box<Response>> {
     let dialect = if headers.contains_key("anthropic-version") {
         Dialect::Anthropic
     } else {
@@ -80,7 +80,7 @@ fn caller_dialect(
     };
     authenticate(state, headers, peer.ip())
         .map(|_| dialect)
-        .map_err(|e| e.render(dialect))
+        .map_err(|e| Box::new(e.render(dialect)))
 }
 
 fn openai_entry(m: &Listed) -> Value {
@@ -108,7 +108,7 @@ pub async fn list(
 ) -> Response {
     let dialect = match caller_dialect(&state, &headers, peer) {
         Ok(d) => d,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let all = listed(&state);
     if dialect == Dialect::OpenAi {
@@ -148,7 +148,7 @@ pub async fn retrieve(
 ) -> Response {
     let dialect = match caller_dialect(&state, &headers, peer) {
         Ok(d) => d,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let id = id.replace("%2F", "/").replace("%2f", "/");
     let all = listed(&state);
