@@ -54,7 +54,7 @@ impl Encoder {
             Encoder::Anthropic(e) => e.encode(ev, out),
             Encoder::Responses(e) => e.encode(ev, out),
             Encoder::Native => {
-                if let Some(line) = native::ndjson(&Ok(ev.clone())) {
+                if let Some(line) = native::ndjson(ev) {
                     out.extend_from_slice(&line);
                 }
             }

@@ -8,6 +8,9 @@ use crate::context::{self, ContextStrategy, GuardAction, GuardRule, PruneStrateg
 use crate::error::Error;
 use crate::types::{ChatRequest, Part, ResponseFormat};
 
+/// Tokens a request may hold beyond its caller's body bytes (reply priming, framing the body spells shorter).
+const BODY_SLACK: u64 = 256;
+
 /// Bytes of everything that becomes input tokens: never fewer than the tokens themselves.
 fn upper_bound(req: &ChatRequest) -> u64 {
     let mut bytes: usize = req
@@ -105,7 +108,15 @@ impl Router {
     /// Refuse `req` with [`Error::TooLarge`] when it cannot fit its target (context window — the registry's or the
     /// rule's `limit` — minus the answer's reserve, or a configured `max_input_tokens`), or prune it when the rule
     /// says so; the guard can be disabled per model, route or provider.
-    pub(super) async fn fit(&self, req: &ChatRequest, route: &Route) -> Result<Fit, Error> {
+    ///
+    /// `body_len` is the size of the caller's own JSON body when there is one: everything the request holds came
+    /// from it (plus a little framing), so it bounds the tokens without serializing the tools on every request.
+    pub(super) async fn fit(
+        &self,
+        req: &ChatRequest,
+        route: &Route,
+        body_len: Option<usize>,
+    ) -> Result<Fit, Error> {
         let rule = self
             .guard
             .rule_for_route(route.alias.then_some(route.name.as_str()), &req.model);
@@ -120,7 +131,13 @@ impl Router {
         else {
             return Ok(Fit::Fits);
         };
-        if upper_bound(req) <= cap {
+        let bound = match body_len {
+            Some(n) => u64::try_from(n)
+                .unwrap_or(u64::MAX)
+                .saturating_add(BODY_SLACK),
+            None => upper_bound(req),
+        };
+        if bound <= cap {
             return Ok(Fit::Fits);
         }
         let counted = self

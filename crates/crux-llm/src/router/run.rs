@@ -136,7 +136,7 @@ impl Tries {
 
 impl Router {
     /// Whether `target` may be tried now (permit, breaker); the reason when not.
-    fn admit(&self, target: &ModelId, opts: &CallOptions<'_>) -> Result<(), Error> {
+    fn admit(&self, target: &ModelId, key: &str, opts: &CallOptions<'_>) -> Result<(), Error> {
         if let Some(permit) = opts.permit
             && !permit(target)
         {
@@ -144,7 +144,7 @@ impl Router {
                 "this key may not use model '{target}'"
             )));
         }
-        if self.breakers.admit(&target.to_string()) == Admission::Rejected {
+        if self.breakers.admit(key) == Admission::Rejected {
             return Err(breaker_open(target));
         }
         Ok(())
@@ -156,13 +156,14 @@ impl Router {
         &self,
         route: &Route,
         target: &ModelId,
+        key: &str,
         req: &'r mut ChatRequest,
         opts: &CallOptions<'_>,
         tries: &mut Tries,
     ) -> Option<Cow<'r, ChatRequest>> {
         tries.pruned = 0;
         let error =
-            match self.admit(target, opts) {
+            match self.admit(target, key, opts) {
                 Ok(()) => {
                     let mut prepared = for_target(req, target, opts.origin);
                     // A reasoning effort (e.g. mapped from Anthropic thinking) goes only to models not known to lack
@@ -174,7 +175,10 @@ impl Router {
                     {
                         prepared.to_mut().reasoning_effort = None;
                     }
-                    match self.fit(&prepared, route).await {
+                    match self
+                        .fit(&prepared, route, opts.raw.map(|r| r.body.len()))
+                        .await
+                    {
                         Ok(Fit::Fits) => return Some(prepared),
                         Ok(Fit::Pruned { req, dropped }) => {
                             tries.pruned = dropped;
@@ -192,9 +196,9 @@ impl Router {
         None
     }
 
-    fn record(&self, target: &ModelId, result: Result<(), &Error>) {
+    fn record(&self, key: &str, result: Result<(), &Error>) {
         let healthy = result.map_or_else(|e| !is_upstream_failure(e), |()| true);
-        self.breakers.record(&target.to_string(), healthy);
+        self.breakers.record(key, healthy);
     }
 
     /// Send a non-streamed request, falling back through the route's targets.
@@ -207,7 +211,11 @@ impl Router {
         let mut tries = Tries::default();
         for target in &route.targets {
             let started = Instant::now();
-            let Some(prepared) = self.ready(route, target, &mut req, &opts, &mut tries).await
+            // The breaker key, built once per attempt.
+            let key = target.to_string();
+            let Some(prepared) = self
+                .ready(route, target, &key, &mut req, &opts, &mut tries)
+                .await
             else {
                 continue;
             };
@@ -225,7 +233,7 @@ impl Router {
             tries.note_retries(target.provider, &log);
             match result {
                 Ok((value, raw)) => {
-                    self.record(target, Ok(()));
+                    self.record(&key, Ok(()));
                     return Ok(Routed {
                         value,
                         target: target.clone(),
@@ -237,7 +245,7 @@ impl Router {
                     });
                 }
                 Err(error) => {
-                    self.record(target, Err(&error));
+                    self.record(&key, Err(&error));
                     let fall_back = should_fall_back(&error);
                     tries.attempts.push(Attempt {
                         target: target.clone(),
@@ -262,7 +270,11 @@ impl Router {
         let mut tries = Tries::default();
         'targets: for target in &route.targets {
             let started = Instant::now();
-            let Some(prepared) = self.ready(route, target, &mut req, &opts, &mut tries).await
+            // The breaker key, built once per attempt.
+            let key = target.to_string();
+            let Some(prepared) = self
+                .ready(route, target, &key, &mut req, &opts, &mut tries)
+                .await
             else {
                 continue;
             };
@@ -286,7 +298,7 @@ impl Router {
                         buffered.push(Ok(ev));
                         if commit {
                             tries.note_retries(target.provider, &log);
-                            self.record(target, Ok(()));
+                            self.record(&key, Ok(()));
                             return Ok(Routed {
                                 value: Peeked {
                                     buffered,
@@ -304,7 +316,7 @@ impl Router {
                     }
                     Err(error) => {
                         tries.note_retries(target.provider, &log);
-                        self.record(target, Err(&error));
+                        self.record(&key, Err(&error));
                         let fall_back = should_fall_back(&error);
                         tries.attempts.push(Attempt {
                             target: target.clone(),

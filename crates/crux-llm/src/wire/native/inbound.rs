@@ -6,7 +6,6 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::error::Error;
 use crate::providers::ProviderId;
 use crate::types::{
     ChatRequest, ChatResponse, Message, Part, ResponseFormat, Role, StreamEvent, Tool, ToolCall,
@@ -209,31 +208,30 @@ fn line(v: &Value) -> Bytes {
     Bytes::from(out)
 }
 
-/// One NDJSON line for a stream item (`None` for events the native stream does not show); exactly one `final` or
-/// `error` line ends a stream.
-pub fn ndjson(item: &Result<StreamEvent, Error>) -> Option<Bytes> {
-    let v = match item {
-        Ok(StreamEvent::TextDelta { text }) => {
+/// One NDJSON line for a stream event (`None` for events the native stream does not show); a stream ends with
+/// exactly one `final` line, or the [`error_line`] of its terminal error.
+pub fn ndjson(ev: &StreamEvent) -> Option<Bytes> {
+    let v = match ev {
+        StreamEvent::TextDelta { text } => {
             json!({"type": "delta", "delta": text, "structured": null, "finish": false, "error": null})
         }
-        Ok(StreamEvent::ToolCallDelta {
+        StreamEvent::ToolCallDelta {
             index,
             id,
             name,
             args_fragment,
             ..
-        }) => json!({"type": "delta", "delta": null,
+        } => json!({"type": "delta", "delta": null,
             "structured": {"tool_call": {"index": index, "id": id, "name": name, "arguments": args_fragment}},
             "finish": false, "error": null}),
-        Ok(StreamEvent::Usage(u)) => json!({"type": "delta", "delta": null,
+        StreamEvent::Usage(u) => json!({"type": "delta", "delta": null,
             "structured": {"token_usage": {"prompt": u.prompt, "completion": u.completion, "total": u.total}},
             "finish": false, "error": null}),
-        Ok(StreamEvent::Finish { reason, metrics }) => {
+        StreamEvent::Finish { reason, metrics } => {
             json!({"type": "final", "delta": null, "structured":
             {"finish_reason": reason.as_str(), "metrics": metrics}, "finish": true, "error": null})
         }
-        Err(e) => return Some(error_line(e.code().as_str(), &e.to_string())),
-        Ok(StreamEvent::Start { .. } | StreamEvent::ReasoningDelta { .. }) => return None,
+        StreamEvent::Start { .. } | StreamEvent::ReasoningDelta { .. } => return None,
     };
     Some(line(&v))
 }
