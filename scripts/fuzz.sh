@@ -12,7 +12,7 @@ declare -A FILE=(
   [sse_decoder_never_panics]=fuzz_decoders_props [ndjson_decoder_never_panics]=fuzz_decoders_props
   [response_decoders_never_panic]=fuzz_wire_props [stream_decoders_never_panic]=fuzz_wire_props
   [openai_inbound_never_panics]=fuzz_inbound_props [anthropic_inbound_never_panics]=fuzz_inbound_props
-  [native_inbound_never_panics]=fuzz_inbound_props
+  [native_inbound_never_panics]=fuzz_inbound_props [responses_inbound_never_panics]=fuzz_inbound_props
 )
 TARGETS=("$@")
 [[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=("${!FILE[@]}")
