@@ -138,7 +138,10 @@ mod tests {
         s.options.system = Some("be brief".into());
         chat(&mut s, 6);
         let fitted = s.fit("next question").unwrap();
-        assert!(fitted.dropped >= 2 && fitted.dropped % 2 == 0, "{fitted:?}");
+        assert!(
+            fitted.dropped >= 2 && fitted.dropped.is_multiple_of(2),
+            "{fitted:?}"
+        );
         assert_eq!(s.messages.len(), 12 - fitted.dropped);
         assert_eq!(s.messages[0].role, Role::User, "starts with a user turn");
         assert_eq!(s.served_by.len(), s.messages.len() / 2);
