@@ -150,6 +150,55 @@ async fn aliases_fall_back_and_the_last_model_is_remembered() {
     assert!(stdout(&out).contains("model: smart"), "{}", stdout(&out));
 }
 
+/// Near the model's limit the shell prunes its own conversation (oldest turns first, system prompt kept) and says so
+/// in one line. The `[guard]` here only sets a small window and keeps the default action (refuse): without the
+/// shell's pruning the router would answer 413 by the third turn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shell_prunes_its_conversation_near_the_limit() {
+    let mock = MockServer::start().await.unwrap();
+    let sb = Sandbox::new();
+    std::fs::write(
+        sb.dir.path().join("crux.toml"),
+        "[guard.models.\"openai/gpt-4o-mini\"]\nlimit = 160\nreserve = 20\n",
+    )
+    .unwrap();
+    let turns: Vec<String> = (0..6)
+        .map(|i| format!("turn {i} {}", "lorem ipsum dolor sit amet ".repeat(4)))
+        .collect();
+    let input = format!("/system be brief\n{}\n", turns.join("\n"));
+    let out = shell(&sb, &mock, &["openai/gpt-4o-mini", "--no-stream"], &input);
+    let (so, se) = (stdout(&out), stderr(&out));
+    assert!(out.status.success(), "{se}");
+    assert!(!se.contains("error:"), "every turn is answered: {se}");
+    for i in 0..6 {
+        assert!(so.contains(&format!("Mock reply: turn {i} ")), "{so}");
+    }
+    let notes: Vec<&str> = se.lines().filter(|l| l.starts_with("[pruned ")).collect();
+    assert!(!notes.is_empty(), "{se}");
+    assert!(notes[0].contains("older message(s) to fit"), "{se}");
+    let bodies = chat_bodies(&mock);
+    assert_eq!(bodies.len(), 6);
+    let last = bodies[5]["messages"].as_array().unwrap();
+    assert!(last.len() < 12, "pruned: {last:?}");
+    assert_eq!(last[0]["role"], "system");
+    assert_eq!(last[0]["content"], "be brief");
+    assert_eq!(
+        last[1]["role"], "user",
+        "the kept conversation starts with a user turn"
+    );
+    assert!(
+        last.last().unwrap()["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("turn 5 ")
+    );
+    assert!(!last.iter().any(|m| {
+        m["content"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("turn 0 "))
+    }));
+}
+
 fn tmux_available() -> bool {
     Command::new("tmux")
         .arg("-V")

@@ -103,8 +103,9 @@ pub async fn api_models(
             if let (Value::Object(c), Ok(Value::Object(ide))) = (&mut caps, serde_json::to_value(e.ide)) {
                 c.extend(ide);
             }
+            // `observed`: capabilities a provider's answers showed, each with the catalog's value (null = unknown).
             json!({"id": e.id, "name": e.name, "family": e.family, "context_length": e.context_window,
-                "capabilities": caps, "updated_at": snapshot.map(|s| iso(s.fetched_at))})
+                "capabilities": caps, "observed": e.observed, "updated_at": snapshot.map(|s| iso(s.fetched_at))})
         })
         .collect();
     let failure = registry.last_failure(provider);

@@ -73,6 +73,11 @@ impl AppState {
             limiter: Limiter::default(),
             started: Instant::now(),
         });
+        if let Some(store) = &state.persistence.store {
+            state
+                .router
+                .set_observer(crate::sync::persist_observations(store.clone()));
+        }
         let weak = Arc::downgrade(&state);
         state.telemetry.set_live(Box::new(move || {
             if let Some(s) = weak.upgrade() {

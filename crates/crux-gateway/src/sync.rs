@@ -1,10 +1,11 @@
-//! Background sync with the store: virtual keys (with their spend) into the in-memory cache, and registry snapshots.
+//! Background sync with the store: virtual keys (with their spend) into the in-memory cache, registry snapshots and
+//! observed capabilities (loaded at startup; new ones are written as they are observed, see [`persist_observations`]).
 //! The request path only ever reads the caches; this task is the only database reader.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crux_llm::registry::Snapshot;
+use crux_llm::registry::{Observation, Snapshot};
 use crux_llm::{ModelInfo, ProviderId};
 use crux_store::{ModelRecord, Store};
 use tokio::task::JoinHandle;
@@ -53,11 +54,56 @@ pub async fn sync_limits(state: &AppState) -> crux_store::Result<()> {
     refresh_counts(state).await
 }
 
-/// Load every stored registry snapshot into the in-memory registry.
+/// Every stored observed capability (names the registry does not know, e.g. a legacy `json_output`, are skipped).
+pub async fn stored_observations(store: &Store) -> crux_store::Result<Vec<Observation>> {
+    let mut out = Vec::new();
+    for p in ProviderId::ALL {
+        for (model, features) in store.load_observed_capabilities(p.as_str()).await? {
+            out.extend(features.into_iter().filter_map(|(feature, value)| {
+                Some(Observation {
+                    provider: p,
+                    model: model.clone(),
+                    capability: feature.parse().ok()?,
+                    value,
+                })
+            }));
+        }
+    }
+    Ok(out)
+}
+
+/// Write each new observation to `store` in the background (the request path never waits on it).
+pub fn persist_observations(store: Store) -> crux_llm::router::Observer {
+    Box::new(move |obs: &Observation| {
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let store = store.clone();
+        let obs = obs.clone();
+        rt.spawn(async move {
+            let feature = obs.capability.as_str();
+            if let Err(e) = store
+                .record_observed_capability(obs.provider.as_str(), &obs.model, feature, obs.value)
+                .await
+            {
+                tracing::warn!(error = %e, model = %obs.model, feature, "cannot store an observed capability");
+            }
+        });
+    })
+}
+
+/// Load every stored registry snapshot and observed capability into the in-memory registry; returns the number of
+/// snapshots.
 pub async fn load_registry(state: &AppState) -> crux_store::Result<usize> {
     let Some(store) = &state.persistence.store else {
         return Ok(0);
     };
+    let observations = stored_observations(store).await?;
+    if let Ok(mut registry) = state.router.registry().write() {
+        for obs in observations {
+            registry.observe(obs);
+        }
+    }
     let mut loaded = 0;
     for p in ProviderId::ALL {
         let Some(stored) = store.load_models_snapshot(p.as_str()).await? else {

@@ -49,6 +49,9 @@ pub struct ChatRequest {
     /// Provider-specific fields passed through untouched into the upstream body.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub extra: Map<String, Value>,
+    /// Do not ask a streamed answer for its usage (`stream_options`); set for models observed to reject it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub omit_stream_usage: bool,
 }
 
 impl ChatRequest {
@@ -68,6 +71,7 @@ impl ChatRequest {
             user: None,
             reasoning_effort: None,
             extra: Map::new(),
+            omit_stream_usage: false,
         }
     }
 

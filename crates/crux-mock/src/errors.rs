@@ -54,6 +54,8 @@ pub(crate) struct MockError {
     pub message: String,
     /// The offending request parameter, when known.
     pub param: Option<String>,
+    /// A machine code overriding the wire's default for `kind` (OpenAI `unsupported_parameter`).
+    pub code: Option<&'static str>,
     /// Extra response headers (e.g. `retry-after`).
     pub headers: Vec<(String, String)>,
 }
@@ -66,6 +68,7 @@ impl MockError {
             kind: ErrorKind::InvalidRequest,
             message: message.into(),
             param: param.map(str::to_owned),
+            code: None,
             headers: Vec::new(),
         }
     }
@@ -77,6 +80,7 @@ impl MockError {
             kind: ErrorKind::Authentication,
             message: message.into(),
             param: None,
+            code: None,
             headers: Vec::new(),
         }
     }
@@ -101,6 +105,7 @@ impl MockError {
             kind,
             message: format!("mock fault: HTTP {status}: {what}"),
             param: None,
+            code: None,
             headers,
         }
     }

@@ -44,6 +44,12 @@
 //! `truncate_after=N`, `delay=MS`, `cache_read=N` (prompt tokens reported as cache reads, on
 //! wires that report them), and the flags `invalid_json`, `mid_error`. Unknown keys are a 400.
 //!
+//! Models lacking a capability (`refuse`): a model id containing the segment `no-tools`, `no-json`, `no-system` or
+//! `no-stream-usage` (e.g. `openai/mock-no-tools`) rejects every request that uses it with the real API's 400 —
+//! OpenAI `{"error":{"type":"invalid_request_error","param":"tools","code":"unsupported_parameter",…}}` (system:
+//! `param: "messages[0].role"`, `code: "unsupported_value"`), Gemini `INVALID_ARGUMENT` "Function calling / Json mode /
+//! Developer instruction is not enabled for models/…", Ollama "… does not support tools".
+//!
 //! Tool replies: with tools offered, the mock calls the first tool whose name appears in the last user message (or
 //! the first tool when that message says "tool"); after a tool result it answers `Tool result received: …`. With
 //! `[[chain]]` in the last user message it instead calls the tools named there one per turn, in the order they are
@@ -63,6 +69,7 @@ mod http;
 mod ollama;
 mod openai;
 mod record;
+mod refuse;
 mod reply;
 mod responses;
 mod schema;

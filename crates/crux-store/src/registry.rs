@@ -214,4 +214,25 @@ impl Store {
         }
         Ok(out)
     }
+
+    /// Deletes every observation of `provider`'s models named in `model_ids` (a model's id and aliases); returns
+    /// how many capability values were removed.
+    pub async fn forget_observed_capabilities(
+        &self,
+        provider: &str,
+        model_ids: &[&str],
+    ) -> Result<u64> {
+        let mut removed = 0;
+        for model_id in model_ids {
+            removed += on_pool!(self, pool => {
+                sqlx::query("DELETE FROM observed_capabilities WHERE provider = $1 AND model_id = $2")
+                    .bind(provider)
+                    .bind(*model_id)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+            });
+        }
+        Ok(removed)
+    }
 }

@@ -14,6 +14,7 @@ store_tests!(
     migrate_is_idempotent,
     prefs_shallow_merge,
     registry_snapshots_and_observed_capabilities,
+    observed_capabilities_round_trip_and_forget,
     chat_logs_filters_and_prune,
     metrics_summary,
     retention_policy_and_task,
@@ -112,6 +113,46 @@ async fn registry_snapshots_and_observed_capabilities(ctx: Ctx) {
         "an observed false wins over an earlier true"
     );
     assert!(obs["gpt-c"]["tools"]);
+}
+
+/// What the gateway records when a model rejects a capability, read back at startup, then forgotten.
+async fn observed_capabilities_round_trip_and_forget(ctx: Ctx) {
+    let s = &ctx.store;
+    s.record_observed_capability("openai", "mock-no-tools", "tools", false)
+        .await
+        .unwrap();
+    s.record_observed_capability("openai", "mock-no-tools", "json_schema", false)
+        .await
+        .unwrap();
+    s.record_observed_capability("openai", "gpt-4o-mini", "tools", false)
+        .await
+        .unwrap();
+    s.record_observed_capability("gemini", "mock-no-tools", "tools", false)
+        .await
+        .unwrap();
+    let obs = s.load_observed_capabilities("openai").await.unwrap();
+    assert_eq!(obs.len(), 2);
+    assert_eq!(obs["mock-no-tools"].len(), 2);
+    assert!(!obs["mock-no-tools"]["tools"]);
+    assert_eq!(
+        s.forget_observed_capabilities("openai", &["mock-no-tools", "unknown"])
+            .await
+            .unwrap(),
+        2
+    );
+    let obs = s.load_observed_capabilities("openai").await.unwrap();
+    assert_eq!(obs.keys().collect::<Vec<_>>(), ["gpt-4o-mini"]);
+    let other = s.load_observed_capabilities("gemini").await.unwrap();
+    assert!(
+        !other["mock-no-tools"]["tools"],
+        "another provider's model is untouched"
+    );
+    assert_eq!(
+        s.forget_observed_capabilities("openai", &["mock-no-tools"])
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 async fn chat_logs_filters_and_prune(ctx: Ctx) {

@@ -1,4 +1,5 @@
-//! `crux models list [PROVIDER] [--refresh] [--json]`, `models show P/M`, `models validate-defaults`.
+//! `crux models list [PROVIDER] [--refresh] [--json]`, `models show P/M`, `models forget P/M`,
+//! `models validate-defaults`.
 
 use std::io::Write;
 
@@ -13,7 +14,7 @@ use crate::settings::Settings;
 /// `crux models …`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  crux models list openai\n  crux models list --refresh --json\n  crux models show anthropic/claude-3-5-haiku-latest\n  crux models validate-defaults"
+    after_help = "Examples:\n  crux models list openai\n  crux models list --refresh --json\n  crux models show anthropic/claude-3-5-haiku-latest\n  crux models forget openai/gpt-4o-mini\n  crux models validate-defaults"
 )]
 pub struct ModelsArgs {
     #[command(subcommand)]
@@ -40,6 +41,11 @@ enum ModelsCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Clear what was observed about PROVIDER/MODEL (e.g. that it rejected tools): the catalog applies again.
+    Forget {
+        /// The model.
+        model: String,
     },
     /// Check configured default models and route targets against the registry (exit 1 on problems).
     ValidateDefaults,
@@ -74,10 +80,16 @@ fn row(e: &ModelEntry) -> String {
     )
 }
 
-/// Stored snapshots (from earlier refreshes, any instance) into the registry; a missing store is not an error.
+/// Stored snapshots (from earlier refreshes, any instance) and observed capabilities into the registry; a missing
+/// store is not an error.
 async fn load_stored(registry: &mut Registry, settings: &Settings) -> Option<crux_store::Store> {
     let url = settings.database_url(None).ok()?;
     let store = crate::store_config::open_store(&url).await.ok()?;
+    if let Ok(observations) = crux_gateway::sync::stored_observations(&store).await {
+        for obs in observations {
+            registry.observe(obs);
+        }
+    }
     for p in ProviderId::ALL {
         if let Ok(Some(stored)) = store.load_models_snapshot(p.as_str()).await {
             registry.set_snapshot(crux_gateway::sync::snapshot_from_stored(p, stored));
@@ -177,6 +189,36 @@ pub async fn run(args: ModelsArgs, settings: &Settings) -> Result<(), Failure> {
             };
             writeln!(out, "{text}").map_err(out_err)?;
         }
+        ModelsCommand::Forget { model } => {
+            let id: ModelId = model.parse().map_err(|e| Failure::usage(format!("{e}")))?;
+            let store = store.ok_or_else(|| {
+                Failure::runtime(
+                    "cannot open the store: observations live there (see `crux doctor`)",
+                )
+            })?;
+            let names: Vec<String> = match registry.get(&id) {
+                Some(e) => std::iter::once(e.id.clone())
+                    .chain(e.aliases.clone())
+                    .collect(),
+                None => vec![id.model.clone()],
+            };
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let removed = store
+                .forget_observed_capabilities(id.provider.as_str(), &names)
+                .await
+                .map_err(|e| Failure::runtime(format!("cannot clear observations: {e}")))?;
+            registry.forget(&id);
+            if removed == 0 {
+                writeln!(out, "nothing observed about {id}").map_err(out_err)?;
+            } else {
+                writeln!(
+                    out,
+                    "forgot {removed} observed capabilit{} of {id}; the catalog applies again                      (a running gateway keeps its copy until restarted)",
+                    if removed == 1 { "y" } else { "ies" }
+                )
+                .map_err(out_err)?;
+            }
+        }
         ModelsCommand::ValidateDefaults => {
             let file = &settings.file;
             let defaults: Vec<(ProviderId, String)> = ProviderId::ALL
@@ -255,5 +297,14 @@ fn serde_yaml_like(e: &ModelEntry) -> String {
         .map(|(c, on)| format!("{}={on}", c.as_str()))
         .collect();
     s.push_str(&format!("  capabilities: {}", caps.join(" ")));
+    for (cap, o) in &e.observed {
+        let catalog = o
+            .catalog
+            .map_or_else(|| "unknown".to_owned(), |v| v.to_string());
+        s.push_str(&format!(
+            "\n  observed: {cap}={} (catalog: {catalog})",
+            o.value
+        ));
+    }
     s
 }

@@ -44,11 +44,27 @@ pub enum Capability {
     Reasoning,
     /// An embeddings model.
     Embeddings,
+    /// Accepts a `system` (instructions) role. Not tracked by the catalog: only observations set it.
+    SystemRole,
+    /// Reports usage in a streamed answer when asked (`stream_options.include_usage`). Observations only.
+    StreamUsage,
 }
 
 impl Capability {
     /// Every capability, in display order.
-    pub const ALL: [Capability; 6] = [
+    pub const ALL: [Capability; 8] = [
+        Capability::Streaming,
+        Capability::Tools,
+        Capability::Vision,
+        Capability::JsonSchema,
+        Capability::Reasoning,
+        Capability::Embeddings,
+        Capability::SystemRole,
+        Capability::StreamUsage,
+    ];
+
+    /// The capabilities the catalog rows record (the others are known only from observations).
+    pub const CATALOG: [Capability; 6] = [
         Capability::Streaming,
         Capability::Tools,
         Capability::Vision,
@@ -66,6 +82,8 @@ impl Capability {
             Capability::JsonSchema => "json_schema",
             Capability::Reasoning => "reasoning",
             Capability::Embeddings => "embeddings",
+            Capability::SystemRole => "system_role",
+            Capability::StreamUsage => "stream_usage",
         }
     }
 }
@@ -79,7 +97,7 @@ impl fmt::Display for Capability {
 /// A capability name that is not one of [`Capability::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown capability '{0}' (known: streaming, tools, vision, json_schema, reasoning, embeddings)"
+    "unknown capability '{0}' (known: streaming, tools, vision, json_schema, reasoning, embeddings, system_role, stream_usage)"
 )]
 pub struct UnknownCapability(pub String);
 
@@ -111,9 +129,10 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
-    /// Whether `cap` is supported.
+    /// Whether `cap` is supported (`false` for what the catalog does not track: see [`Capability::CATALOG`]).
     pub fn get(&self, cap: Capability) -> bool {
         match cap {
+            Capability::SystemRole | Capability::StreamUsage => false,
             Capability::Streaming => self.streaming,
             Capability::Tools => self.tools,
             Capability::Vision => self.vision,
@@ -125,7 +144,7 @@ impl Capabilities {
 
     /// The supported capabilities, in display order.
     pub fn supported(&self) -> Vec<Capability> {
-        Capability::ALL
+        Capability::CATALOG
             .into_iter()
             .filter(|c| self.get(*c))
             .collect()

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{ModelEntry, Snapshot};
+use super::{ModelEntry, ObservedValue, Snapshot};
 use crate::catalog::{
     self, Capability, CatalogModel, MAX_TOOL_CALLS_PER_TURN, ProviderCatalog, ToolFormat,
 };
@@ -36,6 +36,13 @@ pub(super) fn entries(
             None => out.push(from_listing(cat, info)),
         }
     }
+    // A model known only because it was used and observed (neither the catalog nor the list has it) is listed too,
+    // so its observations can be seen and forgotten.
+    for (_, id) in observed.keys().filter(|(op, _)| *op == p) {
+        if !out.iter().any(|e| e.answers_to(id)) {
+            out.push(from_observation(cat, id));
+        }
+    }
     for e in &mut out {
         apply_observations(cat, e, observed);
     }
@@ -52,11 +59,11 @@ fn from_catalog(cat: &ProviderCatalog, m: &CatalogModel, listed: Option<bool>) -
         context_window: Some(m.context_window),
         max_output_tokens: Some(m.max_output_tokens),
         prices: Some(m.prices),
-        capabilities: Capability::ALL
+        capabilities: Capability::CATALOG
             .into_iter()
             .map(|c| (c, m.capabilities.get(c)))
             .collect(),
-        observed: Vec::new(),
+        observed: BTreeMap::new(),
         ide: m.ide(cat),
         in_catalog: true,
         listed,
@@ -76,10 +83,26 @@ fn from_listing(cat: &ProviderCatalog, info: &ModelInfo) -> ModelEntry {
         max_output_tokens: None,
         prices: None,
         capabilities: BTreeMap::new(),
-        observed: Vec::new(),
+        observed: BTreeMap::new(),
         ide: cat.ide_default(),
         in_catalog: false,
         listed: Some(true),
+    }
+}
+
+/// A model only observations know: everything unknown, not listed.
+fn from_observation(cat: &ProviderCatalog, id: &str) -> ModelEntry {
+    ModelEntry {
+        listed: None,
+        ..from_listing(
+            cat,
+            &ModelInfo {
+                provider: cat.provider.as_str().to_owned(),
+                id: id.to_owned(),
+                owned_by: None,
+                context_length: None,
+            },
+        )
     }
 }
 
@@ -91,10 +114,9 @@ fn apply_observations(cat: &ProviderCatalog, e: &mut ModelEntry, observed: &Obse
         .flat_map(|(_, caps)| caps.iter().map(|(c, v)| (*c, *v)))
         .collect();
     for (cap, value) in hits {
-        e.capabilities.insert(cap, value);
-        if !e.observed.contains(&cap) {
-            e.observed.push(cap);
-        }
+        let catalog = e.capabilities.insert(cap, value);
+        let catalog = e.observed.get(&cap).map_or(catalog, |o| o.catalog);
+        e.observed.insert(cap, ObservedValue { value, catalog });
     }
     if let Some(tools) = e.capability(Capability::Tools) {
         e.ide.tools_supported = tools;

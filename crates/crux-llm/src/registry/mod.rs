@@ -12,6 +12,7 @@
 //! substring, which sent `gpt-4o-2024-08-06` to `gpt-4`'s 8k window in the original.
 
 mod merge;
+pub mod rejection;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -57,6 +58,15 @@ pub struct Observation {
     pub value: bool,
 }
 
+/// An observed capability value next to what the catalog says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ObservedValue {
+    /// What was observed (this is the value in [`ModelEntry::capabilities`]).
+    pub value: bool,
+    /// The catalog's value, if the catalog has one.
+    pub catalog: Option<bool>,
+}
+
 /// Why the last refresh of a provider failed (the previous snapshot, if any, is still in use).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RefreshFailure {
@@ -92,9 +102,9 @@ pub struct ModelEntry {
     pub prices: Option<Prices>,
     /// Known capability values (catalog, overridden by observations); absent = unknown.
     pub capabilities: BTreeMap<Capability, bool>,
-    /// Capabilities whose value comes from an observation.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub observed: Vec<Capability>,
+    /// Capabilities whose value comes from an observation, with the catalog's value beside it.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub observed: BTreeMap<Capability, ObservedValue>,
     /// IDE capability keys (`tool_format`, `system_message`, `fim`, `tools_supported`, `max_tool_calls_per_turn`).
     pub ide: IdeProfile,
     /// Whether the built-in catalog knows the model.
@@ -202,6 +212,26 @@ impl Registry {
         self.rebuild(obs.provider);
     }
 
+    /// Forget every observation of `model` (its id or, for a catalog model, any of its aliases); returns how many
+    /// capability values were dropped.
+    pub fn forget(&mut self, model: &ModelId) -> usize {
+        let wanted = catalog::canonical_id(model.provider, &model.model).to_owned();
+        let names: Vec<String> = match self.get(model) {
+            Some(e) => std::iter::once(e.id.clone())
+                .chain(e.aliases.clone())
+                .collect(),
+            None => vec![wanted],
+        };
+        let mut dropped = 0;
+        for name in names {
+            if let Some(caps) = self.observed.remove(&(model.provider, name)) {
+                dropped += caps.len();
+            }
+        }
+        self.rebuild(model.provider);
+        dropped
+    }
+
     /// Every recorded observation (for persistence).
     pub fn observations(&self) -> Vec<Observation> {
         self.observed
@@ -296,6 +326,22 @@ impl Registry {
             .get(&key)
             .and_then(|caps| caps.get(&cap).copied())
             .or_else(|| self.lookup(model, |e| e.capability(cap)))
+    }
+
+    /// The observed value of `cap` for `model` (this id, or the catalog entry it names), ignoring the catalog.
+    pub fn observed(&self, model: &ModelId, cap: Capability) -> Option<bool> {
+        let key = (
+            model.provider,
+            catalog::canonical_id(model.provider, &model.model).to_owned(),
+        );
+        self.observed
+            .get(&key)
+            .and_then(|caps| caps.get(&cap).copied())
+            .or_else(|| {
+                self.get(model)
+                    .and_then(|e| e.observed.get(&cap))
+                    .map(|o| o.value)
+            })
     }
 
     /// Whether to try `cap` with `model`: yes unless it is known not to work.

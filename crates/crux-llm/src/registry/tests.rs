@@ -123,7 +123,14 @@ fn observed_false_wins_over_catalog_true() {
     assert_eq!(r.capability(&m, Capability::Tools), Some(false));
     assert!(!r.should_attempt(&m, Capability::Tools));
     let e = r.get(&m).unwrap();
-    assert_eq!(e.observed, vec![Capability::Tools]);
+    assert_eq!(
+        e.observed.get(&Capability::Tools),
+        Some(&ObservedValue {
+            value: false,
+            catalog: Some(true)
+        })
+    );
+    assert_eq!(e.observed.len(), 1);
     assert!(!e.ide.tools_supported);
     assert_eq!(e.ide.max_tool_calls_per_turn, 0);
     assert_eq!(e.ide.tool_format, catalog::ToolFormat::None);
@@ -217,4 +224,45 @@ fn bare_names_resolve_through_merged_lists() {
         r.providers_offering("deepseek-chat"),
         vec![ProviderId::DeepSeek, ProviderId::Groq]
     );
+}
+
+#[test]
+fn observed_only_models_are_listed_and_forgotten() {
+    let mut r = Registry::new();
+    let m = id(ProviderId::OpenAi, "mock-no-tools");
+    assert!(r.get(&m).is_none());
+    r.observe(Observation {
+        provider: m.provider,
+        model: m.model.clone(),
+        capability: Capability::Tools,
+        value: false,
+    });
+    let e = r.get(&m).unwrap();
+    assert!(!e.in_catalog);
+    assert_eq!(e.listed, None);
+    assert_eq!(
+        e.observed[&Capability::Tools],
+        ObservedValue {
+            value: false,
+            catalog: None
+        }
+    );
+    assert_eq!(r.forget(&m), 1);
+    assert!(
+        r.get(&m).is_none(),
+        "the entry existed only for its observation"
+    );
+    assert_eq!(r.capability(&m, Capability::Tools), None);
+    // A catalog model goes back to its catalog value.
+    let groq = id(ProviderId::Groq, "llama-3.1-8b-instant");
+    r.observe(Observation {
+        provider: groq.provider,
+        model: groq.model.clone(),
+        capability: Capability::Tools,
+        value: false,
+    });
+    assert_eq!(r.forget(&groq), 1);
+    assert_eq!(r.capability(&groq, Capability::Tools), Some(true));
+    assert!(r.get(&groq).unwrap().observed.is_empty());
+    assert_eq!(r.forget(&groq), 0);
 }

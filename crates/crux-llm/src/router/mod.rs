@@ -3,6 +3,7 @@
 //! peek — so the gateway, `crux chat` and the shell route alike. It reports [`Routed`] (who served, fallbacks,
 //! retries, upstream time) or a [`RouteFailure`] listing every attempt.
 
+mod adapt;
 mod guard;
 mod run;
 mod summary;
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
+pub use self::adapt::Observer;
 pub use self::run::Peeked;
 use crate::breaker::{BreakerConfig, Breakers, Clock};
 use crate::client::Client;
@@ -45,6 +47,8 @@ pub struct Router {
     counting: Semaphore,
     /// `summarize` results by dropped-prefix hash.
     summaries: std::sync::Mutex<std::collections::HashMap<u64, String>>,
+    /// Told about each observed capability (the gateway persists them).
+    observer: adapt::ObserverSlot,
 }
 
 /// A caller's model name resolved to the targets to try, in order.
@@ -202,6 +206,7 @@ impl Router {
             registry: RwLock::new(Registry::new()),
             counting: Semaphore::new(2),
             summaries: std::sync::Mutex::default(),
+            observer: adapt::ObserverSlot::default(),
         }
     }
 

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use futures_util::StreamExt;
 
+use super::adapt::{self, emulated};
 use super::guard::Fit;
 use super::{Attempt, CallOptions, Route, RouteFailure, Routed, Router};
 use crate::breaker::Admission;
@@ -104,6 +105,8 @@ struct Tries {
     attempts: Vec<Attempt>,
     retries: Vec<(ProviderId, ErrorCode)>,
     pruned: usize,
+    /// The request was adapted to observed capabilities (so it is no longer the caller's body).
+    adapted: bool,
 }
 
 impl Tries {
@@ -150,8 +153,9 @@ impl Router {
         Ok(())
     }
 
-    /// Admit `target` and prepare the request for it (model written, guard passed); `None`, with the attempt
-    /// noted, when it cannot be tried.
+    /// Admit `target` and prepare the request for it (model written, adapted to observed capabilities, guard
+    /// passed); `None`, with the attempt noted, when it cannot be tried.
+    #[allow(clippy::too_many_arguments)]
     async fn ready<'r>(
         &self,
         route: &Route,
@@ -159,9 +163,11 @@ impl Router {
         key: &str,
         req: &'r mut ChatRequest,
         opts: &CallOptions<'_>,
+        stream: bool,
         tries: &mut Tries,
     ) -> Option<Cow<'r, ChatRequest>> {
         tries.pruned = 0;
+        tries.adapted = false;
         let error =
             match self.admit(target, key, opts) {
                 Ok(()) => {
@@ -174,6 +180,20 @@ impl Router {
                         }) == Some(false)
                     {
                         prepared.to_mut().reasoning_effort = None;
+                    }
+                    let adapted = match self.registry.read() {
+                        Ok(r) => adapt::adapt(&r, target, &mut prepared, stream),
+                        Err(_) => Ok(false),
+                    };
+                    match adapted {
+                        Ok(changed) => tries.adapted = changed,
+                        Err(e) => {
+                            tries.attempts.push(Attempt {
+                                target: target.clone(),
+                                error: e,
+                            });
+                            return None;
+                        }
                     }
                     match self
                         .fit(&prepared, route, opts.raw.map(|r| r.body.len()))
@@ -210,48 +230,59 @@ impl Router {
     ) -> Result<Routed<ChatResponse>, RouteFailure> {
         let mut tries = Tries::default();
         for target in &route.targets {
-            let started = Instant::now();
-            // The breaker key, built once per attempt.
+            // The breaker key, built once per target.
             let key = target.to_string();
-            let Some(prepared) = self
-                .ready(route, target, &key, &mut req, &opts, &mut tries)
-                .await
-            else {
-                continue;
-            };
-            let log = RetryLog::default();
-            let client = self.client();
-            // A pruned conversation is no longer the caller's body: it is translated, not passed through.
-            let raw = same_wire(&opts, target).filter(|_| tries.pruned == 0);
-            let result = match raw {
-                Some(raw) => client
-                    .chat_raw(target, raw, &log)
+            let mut adapted_retry = false;
+            loop {
+                let started = Instant::now();
+                let Some(prepared) = self
+                    .ready(route, target, &key, &mut req, &opts, false, &mut tries)
                     .await
-                    .map(|(bytes, r)| (r, Some(bytes))),
-                None => client.chat_logged(&prepared, &log).await.map(|r| (r, None)),
-            };
-            tries.note_retries(target.provider, &log);
-            match result {
-                Ok((value, raw)) => {
-                    self.record(&key, Ok(()));
-                    return Ok(Routed {
-                        value,
-                        target: target.clone(),
-                        fallbacks: tries.fallbacks(),
-                        retries: tries.retries,
-                        upstream: started.elapsed(),
-                        raw,
-                        pruned: tries.pruned,
-                    });
-                }
-                Err(error) => {
-                    self.record(&key, Err(&error));
-                    let fall_back = should_fall_back(&error);
-                    tries.attempts.push(Attempt {
-                        target: target.clone(),
-                        error,
-                    });
-                    if !fall_back {
+                else {
+                    break;
+                };
+                let log = RetryLog::default();
+                let client = self.client();
+                // A pruned or adapted conversation is no longer the caller's body: it is translated, not passed
+                // through.
+                let raw = same_wire(&opts, target).filter(|_| tries.pruned == 0 && !tries.adapted);
+                let result = match raw {
+                    Some(raw) => client
+                        .chat_raw(target, raw, &log)
+                        .await
+                        .map(|(bytes, r)| (r, Some(bytes))),
+                    None => client.chat_logged(&prepared, &log).await.map(|r| (r, None)),
+                };
+                tries.note_retries(target.provider, &log);
+                match result {
+                    Ok((value, raw)) => {
+                        self.record(&key, Ok(()));
+                        return Ok(Routed {
+                            value,
+                            target: target.clone(),
+                            fallbacks: tries.fallbacks(),
+                            retries: tries.retries,
+                            upstream: started.elapsed(),
+                            raw,
+                            pruned: tries.pruned,
+                        });
+                    }
+                    Err(error) => {
+                        self.record(&key, Err(&error));
+                        let observed = self.observe_rejection(target, &prepared, false, &error);
+                        if observed.is_some_and(emulated) && !adapted_retry {
+                            adapted_retry = true;
+                            tries.retries.push((target.provider, error.code()));
+                            continue;
+                        }
+                        let fall_back = should_fall_back(&error) || observed.is_some();
+                        tries.attempts.push(Attempt {
+                            target: target.clone(),
+                            error,
+                        });
+                        if !fall_back {
+                            return Err(tries.fail(route));
+                        }
                         break;
                     }
                 }
@@ -269,65 +300,75 @@ impl Router {
     ) -> Result<Routed<Peeked>, RouteFailure> {
         let mut tries = Tries::default();
         'targets: for target in &route.targets {
-            let started = Instant::now();
-            // The breaker key, built once per attempt.
+            // The breaker key, built once per target.
             let key = target.to_string();
-            let Some(prepared) = self
-                .ready(route, target, &key, &mut req, &opts, &mut tries)
-                .await
-            else {
-                continue;
-            };
-            let log = RetryLog::default();
-            let client = self.client();
-            let raw = same_wire(&opts, target).filter(|_| tries.pruned == 0);
-            let (mut stream, frames) = match raw {
-                Some(raw) => {
-                    let drop_usage = raw.wire == Wire::OpenAi
-                        && !crate::wire::passthrough::asked_for_usage(&raw.body);
-                    let (s, f) = client.chat_stream_raw(target, raw, log.clone(), drop_usage);
-                    (s, Some(f))
-                }
-                None => (client.chat_stream_logged(&prepared, log.clone()), None),
-            };
-            let mut buffered = Vec::new();
-            while let Some(item) = stream.next().await {
-                match item {
-                    Ok(ev) => {
-                        let commit = is_commit_point(&ev);
-                        buffered.push(Ok(ev));
-                        if commit {
+            let mut adapted_retry = false;
+            'attempt: loop {
+                let started = Instant::now();
+                let Some(prepared) = self
+                    .ready(route, target, &key, &mut req, &opts, true, &mut tries)
+                    .await
+                else {
+                    continue 'targets;
+                };
+                let log = RetryLog::default();
+                let client = self.client();
+                let raw = same_wire(&opts, target).filter(|_| tries.pruned == 0 && !tries.adapted);
+                let (mut stream, frames) = match raw {
+                    Some(raw) => {
+                        let drop_usage = raw.wire == Wire::OpenAi
+                            && !crate::wire::passthrough::asked_for_usage(&raw.body);
+                        let (s, f) = client.chat_stream_raw(target, raw, log.clone(), drop_usage);
+                        (s, Some(f))
+                    }
+                    None => (client.chat_stream_logged(&prepared, log.clone()), None),
+                };
+                let mut buffered = Vec::new();
+                while let Some(item) = stream.next().await {
+                    match item {
+                        Ok(ev) => {
+                            let commit = is_commit_point(&ev);
+                            buffered.push(Ok(ev));
+                            if commit {
+                                tries.note_retries(target.provider, &log);
+                                self.record(&key, Ok(()));
+                                return Ok(Routed {
+                                    value: Peeked {
+                                        buffered,
+                                        stream,
+                                        frames,
+                                    },
+                                    target: target.clone(),
+                                    fallbacks: tries.fallbacks(),
+                                    retries: tries.retries,
+                                    upstream: started.elapsed(),
+                                    raw: None,
+                                    pruned: tries.pruned,
+                                });
+                            }
+                        }
+                        Err(error) => {
                             tries.note_retries(target.provider, &log);
-                            self.record(&key, Ok(()));
-                            return Ok(Routed {
-                                value: Peeked {
-                                    buffered,
-                                    stream,
-                                    frames,
-                                },
+                            self.record(&key, Err(&error));
+                            let observed = self.observe_rejection(target, &prepared, true, &error);
+                            if observed.is_some_and(emulated) && !adapted_retry {
+                                adapted_retry = true;
+                                tries.retries.push((target.provider, error.code()));
+                                continue 'attempt;
+                            }
+                            let fall_back = should_fall_back(&error) || observed.is_some();
+                            tries.attempts.push(Attempt {
                                 target: target.clone(),
-                                fallbacks: tries.fallbacks(),
-                                retries: tries.retries,
-                                upstream: started.elapsed(),
-                                raw: None,
-                                pruned: tries.pruned,
+                                error,
                             });
+                            if fall_back {
+                                continue 'targets;
+                            }
+                            break 'targets;
                         }
-                    }
-                    Err(error) => {
-                        tries.note_retries(target.provider, &log);
-                        self.record(&key, Err(&error));
-                        let fall_back = should_fall_back(&error);
-                        tries.attempts.push(Attempt {
-                            target: target.clone(),
-                            error,
-                        });
-                        if fall_back {
-                            continue 'targets;
-                        }
-                        break 'targets;
                     }
                 }
+                continue 'targets;
             }
         }
         Err(tries.fail(route))

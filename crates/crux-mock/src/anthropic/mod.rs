@@ -271,6 +271,7 @@ pub(crate) async fn get_model(
                 kind: crate::errors::ErrorKind::NotFound,
                 message: format!("model: {id}"),
                 param: None,
+                code: None,
                 headers: Vec::new(),
             });
         };

@@ -115,6 +115,7 @@ fn gemini_error(status: u16, kind: ErrorKind, message: &str) -> MockError {
         kind,
         message: message.to_owned(),
         param: None,
+        code: None,
         headers: Vec::new(),
     }
 }
@@ -314,6 +315,9 @@ async fn generate(
     body: &[u8],
 ) -> Result<Response, MockError> {
     let mut req = parse_generate(model, &json_object(body)?, &shared.signatures)?;
+    if let Some(e) = crate::refuse::gemini(model, &req.conv) {
+        return Err(e);
+    }
     let faults = http::request_faults(&shared, headers, &mut req.conv).await?;
     let mut reply = reply::generate(&req.conv, || shared.next_tool_call_id());
     shared.report_usage(reply.usage.prompt, reply.usage.completion);

@@ -56,6 +56,9 @@ async fn chat_inner(
     body: &[u8],
 ) -> Result<Response, MockError> {
     let mut req = parse_chat(&json_object(body)?)?;
+    if let Some(e) = crate::refuse::ollama(&req.model, &req.conv) {
+        return Err(e);
+    }
     let faults = http::request_faults(&shared, headers, &mut req.conv).await?;
     let meta = Meta {
         model: req.model,

@@ -70,6 +70,7 @@ pub(crate) fn model(obj: &Map<String, Value>) -> Result<String, MockError> {
             kind: ErrorKind::NotFound,
             message: format!("model \"{m}\" not found, try pulling it first"),
             param: None,
+            code: None,
             headers: Vec::new(),
         });
     }

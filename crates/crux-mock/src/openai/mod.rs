@@ -90,6 +90,9 @@ async fn chat(
 ) -> Result<Response, MockError> {
     check_auth(headers)?;
     let mut req = parse_chat(body)?;
+    if let Some(e) = crate::refuse::openai(&req.model, &req.conv, req.include_usage) {
+        return Err(e);
+    }
     let faults = crate::http::request_faults(&shared, headers, &mut req.conv).await?;
     let reply = reply::generate(&req.conv, || shared.next_tool_call_id());
     shared.report_usage(reply.usage.prompt, reply.usage.completion);

@@ -61,6 +61,7 @@ fn kind_names(kind: ErrorKind) -> (&'static str, Option<&'static str>) {
 /// Renders a [`MockError`] as an OpenAI error response.
 pub(crate) fn error_response(err: &MockError) -> Response {
     let (kind, code) = kind_names(err.kind);
+    let code = err.code.or(code);
     let body = error_json(&err.message, kind, err.param.as_deref(), code);
     with_headers(json_response(err.status, &body), &err.headers)
 }

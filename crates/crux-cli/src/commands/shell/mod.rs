@@ -3,6 +3,7 @@
 //! transcripts (`history`) and the remembered model (`prefs`). Every turn goes through the library `Router`.
 
 mod complete;
+mod fit;
 mod history;
 mod prefs;
 mod session;
@@ -111,10 +112,22 @@ pub async fn run(args: ShellArgs, settings: &Settings) -> Result<(), Failure> {
             }
         }
     }
+    let observations = match &store {
+        Some(store) => crux_gateway::sync::stored_observations(store)
+            .await
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
     if let Ok(mut registry) = router.registry().write() {
         for snapshot in snapshots {
             registry.set_snapshot(snapshot);
         }
+        for obs in observations {
+            registry.observe(obs);
+        }
+    }
+    if let Some(store) = &store {
+        router.set_observer(crux_gateway::sync::persist_observations(store.clone()));
     }
     let defaults: BTreeMap<ProviderId, String> = settings
         .file

@@ -1,5 +1,5 @@
 //! One turn of the shell: the request goes through the session's `Router` (streamed or not), text is printed as it
-//! arrives, and Ctrl-C cancels the generation by dropping the upstream request while the shell carries on.
+//! arrives (the conversation first pruned to fit the model, see [`super::fit`]), and Ctrl-C cancels the generation by dropping the upstream request while the shell carries on.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -32,6 +32,12 @@ async fn interrupted() {
 /// Run one turn with `text`, printing the answer on `out`.
 pub async fn run(session: &mut Session, text: &str, out: &mut impl Write) -> TurnEnd {
     let started = Instant::now();
+    if let Some(f) = session.fit(text) {
+        super::ui::note_line(&format!(
+            "[pruned {} older message(s) to fit {} tokens of context]",
+            f.dropped, f.budget
+        ));
+    }
     let req = session.request(text);
     let cancel = interrupted();
     tokio::pin!(cancel);

@@ -51,7 +51,7 @@ pub fn build(spec: &ProviderSpec, req: &ChatRequest, stream: bool) -> ChatComple
         user: req.user.clone(),
         reasoning_effort: req.reasoning_effort.clone(),
         stream: stream.then_some(true),
-        stream_options: stream.then_some(StreamOptions {
+        stream_options: (stream && !req.omit_stream_usage).then_some(StreamOptions {
             include_usage: true,
         }),
         extra: Default::default(),
