@@ -114,6 +114,7 @@ fn meta() -> Meta {
         created_at: 7,
         model: "smart".into(),
         echo: to_core(json!({"model": "m", "input": "x"})).unwrap().echo,
+        tools: Default::default(),
     }
 }
 

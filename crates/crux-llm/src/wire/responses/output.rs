@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::tools::{self, ToolNames};
 use crate::types::{ChatResponse, FinishReason, Message, Part, Usage};
 
 /// Identity of one answered response and the request fields it echoes.
@@ -16,6 +17,8 @@ pub struct Meta {
     pub model: String,
     /// Request fields echoed in the object (see `inbound::Inbound::echo`).
     pub echo: Map<String, Value>,
+    /// Namespaced and custom tools of the request, to map calls back (see `inbound::Inbound::tools`).
+    pub tools: ToolNames,
 }
 
 impl Meta {
@@ -86,10 +89,16 @@ pub fn message_item(id: &str, status: &str, content: Vec<Value>) -> Value {
     json!({"id": id, "type": "message", "status": status, "role": "assistant", "content": content})
 }
 
-/// A `function_call` output item.
-pub fn call_item(id: &str, status: &str, call_id: &str, name: &str, arguments: &str) -> Value {
-    json!({"id": id, "type": "function_call", "status": status, "call_id": call_id, "name": name,
-           "arguments": arguments})
+/// The output item of a call: `function_call` (with `namespace` for a namespaced tool) or `custom_tool_call`.
+pub fn call_item(
+    meta: &Meta,
+    id: &str,
+    status: &str,
+    call_id: &str,
+    name: &str,
+    arguments: &str,
+) -> Value {
+    tools::call_item(&meta.tools, id, status, call_id, name, arguments)
 }
 
 /// The output items of an assistant message: reasoning, then one message with its text and refusal parts, then
@@ -133,6 +142,7 @@ pub fn items(meta: &Meta, message: &Message, status: &str) -> Vec<Value> {
     }
     for c in &message.tool_calls {
         out.push(call_item(
+            meta,
             &meta.item_id("fc", out.len()),
             "completed",
             &c.id,
