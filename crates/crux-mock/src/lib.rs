@@ -178,8 +178,8 @@ impl MockServer {
         self.shared.cached_contents.clear();
     }
 
-    /// Clears recorded requests, stream records, `times=N` fault counters, the usage ledger and Gemini's cached
-    /// contents.
+    /// Clears recorded requests, stream records, `times=N` fault counters and the usage ledger (Gemini's cached
+    /// contents stay until they expire, see [`MockServer::expire_cached_contents`]).
     pub fn reset(&self) {
         self.shared.reset();
     }

@@ -21,7 +21,7 @@ pub(crate) struct Shared {
     pub counters: FaultCounters,
     /// Thinking-block signatures issued by this server (kept across `reset`).
     pub signatures: Signatures,
-    /// Gemini `cachedContents` created on this server (cleared by `reset`, as if expired).
+    /// Gemini `cachedContents` created on this server (kept across `reset`, like real caches until they expire).
     pub cached_contents: CachedContents,
     response_seq: AtomicU64,
     tool_call_seq: AtomicU64,
@@ -76,11 +76,10 @@ impl Shared {
         self.usage.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
-    /// Clears recordings, fault counters, the usage ledger and Gemini's cached contents.
+    /// Clears recordings, fault counters and the usage ledger.
     pub(crate) fn reset(&self) {
         self.recorder.clear();
         self.counters.clear();
-        self.cached_contents.clear();
         if let Ok(mut ledger) = self.usage.lock() {
             ledger.clear();
         }
