@@ -89,9 +89,11 @@ for (const [model, upstream] of TRANSLATED) {
     const sent = (await mockRequests()).filter(upstream);
     assert.ok(sent.length >= 2, JSON.stringify(sent.map((q) => q.path)));
     const last = JSON.stringify(sent[sent.length - 1].body);
-    // Codex ran its own close_agent (it knew the call by name + namespace) and sent its output back.
-    assert.ok(last.includes("tool_result") || last.includes("functionResponse"), last.slice(0, 400));
-    assert.doesNotMatch(last, /unsupported call|unknown tool|not found: multi_agent_v1__/i);
+    // Codex echoed the call back with its namespace (flattened again on the way in) ...
+    assert.ok(last.includes('"multi_agent_v1__close_agent"'), last.slice(0, 400));
+    // ... and dispatched it to its own close_agent, whose complaint about the mock's made-up agent id came back.
+    assert.match(last, /invalid agent id/);
+    assert.doesNotMatch(last, /unsupported call|unknown tool/i);
     assert.match(r.stdout + r.stderr, /Tool result received/);
   });
 }
