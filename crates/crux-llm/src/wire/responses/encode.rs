@@ -5,10 +5,8 @@
 
 use serde_json::{Value, json};
 
-use super::output::{
-    Meta, call_item, message_item, object, reasoning_item, status, text_part, wire_usage,
-};
-use super::tools::custom_input;
+use super::output::{Meta, message_item, object, reasoning_item, status, text_part, wire_usage};
+use super::tools::{call_item, custom_input};
 use crate::types::{StreamEvent, Usage};
 
 /// Called once with the final `response` object of a completed (or incomplete) stream.
@@ -143,7 +141,7 @@ impl EventEncoder {
             Open::Call {
                 id, call_id, name, ..
             } => (
-                call_item(&self.meta, id, "in_progress", call_id, name, ""),
+                call_item(&self.meta.tools, id, "in_progress", call_id, name, ""),
                 None,
             ),
         };
@@ -209,7 +207,7 @@ impl EventEncoder {
                     let done = json!({"item_id": id, "output_index": i, "arguments": args});
                     self.emit("response.function_call_arguments.done", done, out);
                 }
-                call_item(&self.meta, &id, "completed", &call_id, &name, &args)
+                call_item(&self.meta.tools, &id, "completed", &call_id, &name, &args)
             }
         };
         self.emit(
@@ -316,4 +314,19 @@ impl EventEncoder {
         failed["error"] = json!({"code": code, "message": message});
         self.emit("response.failed", json!({ "response": failed }), out);
     }
+}
+
+/// The JSON payloads of an encoded event stream, each checked to be named by its own `type` (for tests).
+#[cfg(test)]
+pub(crate) fn decode_events(out: &[u8]) -> Vec<Value> {
+    let text = std::str::from_utf8(out).unwrap_or_default();
+    text.split("\n\n")
+        .filter(|b| !b.is_empty())
+        .filter_map(|b| {
+            let (ev, data) = b.split_once('\n')?;
+            let v: Value = serde_json::from_str(data.strip_prefix("data: ")?).ok()?;
+            assert_eq!(ev.strip_prefix("event: "), v["type"].as_str());
+            Some(v)
+        })
+        .collect()
 }

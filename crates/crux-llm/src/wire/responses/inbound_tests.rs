@@ -164,16 +164,7 @@ fn responses_output_object_has_items_and_usage() {
 }
 
 fn events(out: &[u8]) -> Vec<Value> {
-    let text = std::str::from_utf8(out).unwrap();
-    text.split("\n\n")
-        .filter(|b| !b.is_empty())
-        .map(|b| {
-            let (ev, data) = b.split_once('\n').unwrap();
-            let v: Value = serde_json::from_str(data.strip_prefix("data: ").unwrap()).unwrap();
-            assert_eq!(ev.strip_prefix("event: ").unwrap(), v["type"]);
-            v
-        })
-        .collect()
+    crate::wire::responses::encode::decode_events(out)
 }
 
 #[test]

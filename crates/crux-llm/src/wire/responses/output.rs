@@ -89,18 +89,6 @@ pub fn message_item(id: &str, status: &str, content: Vec<Value>) -> Value {
     json!({"id": id, "type": "message", "status": status, "role": "assistant", "content": content})
 }
 
-/// The output item of a call: `function_call` (with `namespace` for a namespaced tool) or `custom_tool_call`.
-pub fn call_item(
-    meta: &Meta,
-    id: &str,
-    status: &str,
-    call_id: &str,
-    name: &str,
-    arguments: &str,
-) -> Value {
-    tools::call_item(&meta.tools, id, status, call_id, name, arguments)
-}
-
 /// The output items of an assistant message: reasoning, then one message with its text and refusal parts, then
 /// one item per function call.
 pub fn items(meta: &Meta, message: &Message, status: &str) -> Vec<Value> {
@@ -141,8 +129,8 @@ pub fn items(meta: &Meta, message: &Message, status: &str) -> Vec<Value> {
         ));
     }
     for c in &message.tool_calls {
-        out.push(call_item(
-            meta,
+        out.push(tools::call_item(
+            &meta.tools,
             &meta.item_id("fc", out.len()),
             "completed",
             &c.id,

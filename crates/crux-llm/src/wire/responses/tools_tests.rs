@@ -173,15 +173,6 @@ fn calls_map_back_to_namespaced_function_calls_and_custom_tool_calls() {
     assert!(out[2].get("namespace").is_none());
 }
 
-fn events(out: &[u8]) -> Vec<Value> {
-    std::str::from_utf8(out)
-        .unwrap()
-        .split("\n\n")
-        .filter(|b| !b.is_empty())
-        .map(|b| serde_json::from_str(b.split_once("\ndata: ").unwrap().1).unwrap())
-        .collect()
-}
-
 #[test]
 fn streamed_calls_map_back_too() {
     let inb = parsed();
@@ -216,7 +207,7 @@ fn streamed_calls_map_back_too() {
     ] {
         enc.encode(&ev, &mut out);
     }
-    let evs = events(&out);
+    let evs = crate::wire::responses::encode::decode_events(&out);
     let kinds: Vec<&str> = evs.iter().map(|e| e["type"].as_str().unwrap()).collect();
     let added: Vec<&Value> = evs
         .iter()
