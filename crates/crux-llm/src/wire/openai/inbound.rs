@@ -9,8 +9,8 @@ use super::types::{
     WireContent, WireFunctionCall, WireMessage, WirePart, WireToolCall, WireUsage,
 };
 use crate::types::{
-    CacheBreakpoint, CacheTtl, ChatRequest, ChatResponse, FinishReason, ImageSource, Message, Part, ResponseFormat, Role,
-    StreamEvent, Tool, ToolCall, ToolChoice, Usage,
+    CacheBreakpoint, CacheTtl, ChatRequest, ChatResponse, FinishReason, ImageSource, Message, Part,
+    ResponseFormat, Role, StreamEvent, Tool, ToolCall, ToolChoice, Usage,
 };
 
 /// How the caller wants the answer delivered.
@@ -147,23 +147,26 @@ fn message(m: WireMessage) -> Result<(Message, Option<CacheTtl>), String> {
     if role == Role::Tool && m.tool_call_id.as_deref().is_none_or(str::is_empty) {
         return Err("a 'tool' message needs 'tool_call_id'".into());
     }
-    Ok((Message {
-        role,
-        content,
-        tool_calls: m
-            .tool_calls
-            .unwrap_or_default()
-            .into_iter()
-            .map(|c| {
-                let (id, signature) = crate::wire::call_id::detach(&c.id);
-                let mut call = ToolCall::new(id, c.function.name, c.function.arguments);
-                call.signature = signature;
-                call
-            })
-            .collect(),
-        tool_call_id: m.tool_call_id.as_deref().map(crate::wire::call_id::plain),
-        name: m.name,
-    }, mark))
+    Ok((
+        Message {
+            role,
+            content,
+            tool_calls: m
+                .tool_calls
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| {
+                    let (id, signature) = crate::wire::call_id::detach(&c.id);
+                    let mut call = ToolCall::new(id, c.function.name, c.function.arguments);
+                    call.signature = signature;
+                    call
+                })
+                .collect(),
+            tool_call_id: m.tool_call_id.as_deref().map(crate::wire::call_id::plain),
+            name: m.name,
+        },
+        mark,
+    ))
 }
 
 fn tool_choice(v: &Value) -> Result<ToolChoice, String> {

@@ -189,8 +189,14 @@ fn cache_control_on_text_parts_marks_breakpoints() {
     assert_eq!(
         req.cache,
         vec![
-            CacheBreakpoint { messages: 1, ttl: CacheTtl::OneHour },
-            CacheBreakpoint { messages: 4, ttl: CacheTtl::FiveMinutes },
+            CacheBreakpoint {
+                messages: 1,
+                ttl: CacheTtl::OneHour
+            },
+            CacheBreakpoint {
+                messages: 4,
+                ttl: CacheTtl::FiveMinutes
+            },
         ]
     );
     assert_eq!(req.messages[3].text_content(), "q2");
