@@ -241,10 +241,10 @@ async fn serve(
     };
     let encoder = inb.stream.then(|| {
         let enc = EventEncoder::new(meta.clone());
-        Encoder::Responses(match saver.clone() {
+        Encoder::Responses(Box::new(match saver.clone() {
             Some(s) => enc.on_complete(Box::new(move |v: &Value| s.save(v))),
             None => enc,
-        })
+        }))
     });
     let render = move |r: &ChatResponse| {
         let v = output::response(r, &meta);

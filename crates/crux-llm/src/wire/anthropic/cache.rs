@@ -14,15 +14,15 @@ pub(crate) fn close(breaks: &mut Vec<CacheBreakpoint>, mark: Option<CacheTtl>, m
 
 /// The TTL of the last `cache_control` among `blocks` (a tool result's own content blocks included), if any.
 pub(crate) fn marked(blocks: &[Block]) -> Option<CacheTtl> {
-    blocks.iter().filter_map(control).last()
+    blocks.iter().rev().find_map(control)
 }
 
 /// The TTL of the last `cache_control` among the tool definitions, if any.
 pub(crate) fn tools_marked(tools: &[WireTool]) -> Option<CacheTtl> {
     tools
         .iter()
-        .filter_map(|t| t.cache_control.as_ref().and_then(ttl))
-        .last()
+        .rev()
+        .find_map(|t| t.cache_control.as_ref().and_then(ttl))
 }
 
 fn control(b: &Block) -> Option<CacheTtl> {
