@@ -1,7 +1,8 @@
 //! `POST /v1/responses` and `GET /v1/responses/{id}` against `crux mock`: translated targets (OpenAI Chat wire,
 //! Anthropic) non-streamed and streamed with the typed, sequence-numbered events; a Responses-wire target gets the
 //! caller's body as sent; function tool round trips; `store: true` with `GET` and `previous_response_id` chaining;
-//! hosted tools refused by name on another wire.
+//! hosted tools left out (and named in `x-crux-dropped-tools`) on another wire, refused when `tool_choice` demands
+//! one; namespace and custom tools (Codex) carried as functions and their calls mapped back.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -101,11 +102,26 @@ async fn responses_to_a_responses_target_is_forwarded_as_sent() {
 }
 
 #[tokio::test]
-async fn responses_hosted_tool_on_another_wire_is_a_400_naming_it() {
+async fn responses_hosted_tool_on_another_wire_is_left_out_and_named_in_a_header() {
     let g = Gateway::start().await;
-    let body = json!({"model": "anthropic/claude-3-5-haiku-latest", "input": "search the web",
-        "tools": [{"type": "web_search"}]});
-    let (status, v) = post(&g, &body).await;
+    let body = json!({"model": "anthropic/claude-3-5-haiku-latest", "input": "search the web", "store": false,
+        "tools": [{"type": "web_search", "external_web_access": false}, {"type": "file_search"}]});
+    let (status, headers, text) = g.post("/v1/responses", "k", &body).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(
+        headers
+            .get("x-crux-dropped-tools")
+            .map(|v| v.to_str().unwrap()),
+        Some("web_search, file_search")
+    );
+    let sent = g.mock.requests();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].body.get("tools").is_none(), "{}", sent[0].body);
+    // Demanding one by tool_choice cannot be honoured elsewhere: a 400 naming tool and target, nothing sent.
+    g.mock.reset();
+    let forced = json!({"model": "anthropic/claude-3-5-haiku-latest", "input": "search the web",
+        "tools": [{"type": "web_search"}], "tool_choice": {"type": "web_search"}});
+    let (status, v) = post(&g, &forced).await;
     assert_eq!(status, 400, "{v}");
     let msg = v["error"]["message"].as_str().unwrap();
     assert!(

@@ -46,6 +46,9 @@ pub struct ChatRequest {
     /// Reasoning effort for reasoning models (`low`, `medium`, `high`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_effort: Option<String>,
+    /// Prompt-cache breakpoints the caller marked (Anthropic `cache_control`), in request order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cache: Vec<CacheBreakpoint>,
     /// Provider-specific fields passed through untouched into the upstream body.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub extra: Map<String, Value>,
@@ -70,6 +73,7 @@ impl ChatRequest {
             seed: None,
             user: None,
             reasoning_effort: None,
+            cache: Vec::new(),
             extra: Map::new(),
             omit_stream_usage: false,
         }
@@ -82,6 +86,47 @@ impl ChatRequest {
             ModelId::new(crate::ProviderId::OpenAi, String::new()),
             messages,
         )
+    }
+}
+
+/// A prompt-cache breakpoint: the tools, every system prompt and the first `messages` messages form a prefix the
+/// caller wants cached (Anthropic's order is tools → system → messages; a breakpoint on a tool or a system block
+/// covers the messages before it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheBreakpoint {
+    /// How many leading entries of [`ChatRequest::messages`] the cached prefix covers.
+    pub messages: usize,
+    /// How long the caller wants the prefix kept.
+    #[serde(default)]
+    pub ttl: CacheTtl,
+}
+
+/// Lifetime of a cached prefix (Anthropic's `cache_control.ttl`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheTtl {
+    /// `ephemeral`, the default: five minutes.
+    #[default]
+    FiveMinutes,
+    /// `"ttl": "1h"`.
+    OneHour,
+}
+
+impl CacheTtl {
+    /// The lifetime in seconds.
+    pub fn seconds(self) -> u64 {
+        match self {
+            CacheTtl::FiveMinutes => 300,
+            CacheTtl::OneHour => 3_600,
+        }
+    }
+
+    /// The TTL of an Anthropic `cache_control` object (`{"type":"ephemeral","ttl":"1h"}`).
+    pub fn of_cache_control(control: &Value) -> CacheTtl {
+        match control.get("ttl").and_then(Value::as_str) {
+            Some("1h") => CacheTtl::OneHour,
+            _ => CacheTtl::FiveMinutes,
+        }
     }
 }
 

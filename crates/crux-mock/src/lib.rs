@@ -28,7 +28,10 @@
 //! `GET /v1beta/models/{model}`, `POST /v1beta/models/{model}:{action}` for `generateContent`,
 //! `streamGenerateContent` (`?alt=sse`: CRLF SSE without sentinel, the finishing chunk carries
 //! `finishReason` + `usageMetadata`; otherwise a streamed JSON array), `countTokens`,
-//! `embedContent`, `batchEmbedContents`. Key in `x-goog-api-key` (or `?key=`, recorded in the
+//! `embedContent`, `batchEmbedContents`; `POST /v1beta/cachedContents` (`gemini::cache`, stored in `cached`:
+//! model required, the per-model minimum size, `ttl`; `generateContent` with `cachedContent` prepends the cache and
+//! reports `cachedContentTokenCount`, refuses `systemInstruction`/`tools`/`toolConfig` beside it and answers 403 for
+//! an unknown or expired name). Key in `x-goog-api-key` (or `?key=`, recorded in the
 //! query); Google RPC error bodies (bad key = 400 `API_KEY_INVALID`); OpenAPI-subset schema and
 //! proto unknown-field checks; function calls carry thought signatures from `signatures`,
 //! required back for `gemini-3*` models. Ollama native (`ollama::parse`, `ollama::render`,
@@ -59,6 +62,7 @@
 
 mod anthropic;
 mod b64;
+mod cached;
 mod clock;
 mod counters;
 mod embed;
@@ -171,7 +175,18 @@ impl MockServer {
         self.shared.reported_usage()
     }
 
-    /// Clears recorded requests, stream records, `times=N` fault counters and the usage ledger.
+    /// Names of the live Gemini `cachedContents` created on this server, sorted.
+    pub fn cached_contents(&self) -> Vec<String> {
+        self.shared.cached_contents.names()
+    }
+
+    /// Drops every Gemini `cachedContents` entry, as if each had expired.
+    pub fn expire_cached_contents(&self) {
+        self.shared.cached_contents.clear();
+    }
+
+    /// Clears recorded requests, stream records, `times=N` fault counters and the usage ledger (Gemini's cached
+    /// contents stay until they expire, see [`MockServer::expire_cached_contents`]).
     pub fn reset(&self) {
         self.shared.reset();
     }
@@ -239,6 +254,10 @@ fn router(shared: Arc<Shared>) -> Router {
     }
     app = app
         .route("/v1beta/models", get(gemini::list_models))
+        .route(
+            "/v1beta/cachedContents",
+            post(gemini::create_cached_content),
+        )
         .route(
             "/v1beta/models/{*rest}",
             get(gemini::get_model).post(gemini::model_action),

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::cached::CachedContents;
 use crate::counters::FaultCounters;
 use crate::record::Recorder;
 use crate::signatures::Signatures;
@@ -20,6 +21,8 @@ pub(crate) struct Shared {
     pub counters: FaultCounters,
     /// Thinking-block signatures issued by this server (kept across `reset`).
     pub signatures: Signatures,
+    /// Gemini `cachedContents` created on this server (kept across `reset`, like real caches until they expire).
+    pub cached_contents: CachedContents,
     response_seq: AtomicU64,
     tool_call_seq: AtomicU64,
     usage: Mutex<Vec<ReportedUsage>>,
@@ -32,6 +35,7 @@ impl Default for Shared {
             recorder: Recorder::default(),
             counters: FaultCounters::default(),
             signatures: Signatures::default(),
+            cached_contents: CachedContents::default(),
             response_seq: AtomicU64::new(0),
             tool_call_seq: AtomicU64::new(0),
             usage: Mutex::new(Vec::new()),

@@ -2,7 +2,8 @@
 //! `GET /v1/responses/{id}`.
 //!
 //! A target on the Responses wire gets the caller's body as sent (hosted tools, reasoning items and
-//! `previous_response_id` included: the upstream keeps its own state). Every other target is translated; with
+//! `previous_response_id` included: the upstream keeps its own state). Every other target is translated (namespace
+//! and custom tools as functions, hosted tools left out and named in `x-crux-dropped-tools`); with
 //! `store: true` its answer is kept in the store after it was sent (a spawned write, never awaited by the request),
 //! and `previous_response_id` is resolved from the store by prepending the stored conversation to the new input —
 //! the only store reads on this path, inherent to chaining.
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use crux_llm::wire::responses::encode::EventEncoder;
@@ -119,11 +120,38 @@ impl Saver {
     }
 }
 
-/// The first tool only the Responses API runs, and a target of the route that cannot run it.
-fn unrunnable<'a>(hosted: &'a [String], targets: &'a [ModelId]) -> Option<(&'a str, &'a ModelId)> {
-    let tool = hosted.first()?;
+/// The hosted tool `tool_choice` demands, and a target of the route that cannot run it.
+fn unrunnable<'a>(
+    forced: Option<&'a str>,
+    targets: &'a [ModelId],
+) -> Option<(&'a str, &'a ModelId)> {
+    let tool = forced?;
     let target = targets.iter().find(|t| wire_for(t) != Wire::Responses)?;
     Some((tool, target))
+}
+
+/// Hosted tools are left out of a translated request (the model simply is not offered them) and named in
+/// `x-crux-dropped-tools`, so a client that sends them by default (Codex's `web_search`) works on any provider.
+fn note_dropped(resp: &mut Response, hosted: &[String], passed_through: bool) {
+    let served_translated = !passed_through
+        || resp
+            .headers()
+            .get("x-crux-target")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|t| t.parse::<ModelId>().ok())
+            .is_none_or(|t| wire_for(&t) != Wire::Responses);
+    if hosted.is_empty() || !served_translated {
+        return;
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for h in hosted {
+        if !names.contains(&h.as_str()) {
+            names.push(h);
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(&names.join(", ")) {
+        resp.headers_mut().insert("x-crux-dropped-tools", v);
+    }
 }
 
 async fn respond(
@@ -181,23 +209,27 @@ async fn serve(
 ) -> Result<Response, ApiError> {
     let input = inbound::input_items(&value);
     let inb = inbound::to_core(value).map_err(ApiError::bad_request)?;
-    if let Some((tool, target)) = unrunnable(&inb.hosted_tools, &admitted.route.targets) {
+    if let Some((tool, target)) = unrunnable(inb.forced_hosted.as_deref(), &admitted.route.targets)
+    {
         return Err(ApiError::bad_request(format!(
-            "tool '{tool}' runs only on the OpenAI Responses API; {target} is served over another wire \
-             (only 'function' tools are translated)"
+            "tool_choice demands tool '{tool}', which runs only on the OpenAI Responses API; {target} is served \
+             over another wire (function, namespace and custom tools are translated)"
         )));
     }
-    if let (Some(tool), None) = (inb.hosted_tools.first(), &raw) {
+    if let (Some(tool), None) = (inb.forced_hosted.as_deref(), &raw) {
         return Err(ApiError::bad_request(format!(
-            "tool '{tool}' runs only on the OpenAI Responses API, which never saw the previous response kept \
-             by this gateway (only 'function' tools are translated)"
+            "tool_choice demands tool '{tool}', which runs only on the OpenAI Responses API, and that API never \
+             saw the previous response kept by this gateway"
         )));
     }
+    let hosted = inb.hosted_tools;
+    let passed_through = raw.is_some();
     let meta = Meta {
         id: new_id(),
         created_at: unix_now(),
         model: inb.model,
         echo: inb.echo,
+        tools: inb.tools,
     };
     let saver = match (&state.persistence.store, inb.store) {
         (Some(store), true) => Some(Saver {
@@ -209,10 +241,10 @@ async fn serve(
     };
     let encoder = inb.stream.then(|| {
         let enc = EventEncoder::new(meta.clone());
-        Encoder::Responses(match saver.clone() {
+        Encoder::Responses(Box::new(match saver.clone() {
             Some(s) => enc.on_complete(Box::new(move |v: &Value| s.save(v))),
             None => enc,
-        })
+        }))
     });
     let render = move |r: &ChatResponse| {
         let v = output::response(r, &meta);
@@ -230,5 +262,7 @@ async fn serve(
         encoder,
         render,
     };
-    serve_chat(state, call).await
+    let mut resp = serve_chat(state, call).await?;
+    note_dropped(&mut resp, &hosted, passed_through);
+    Ok(resp)
 }

@@ -32,7 +32,7 @@ pub enum Encoder {
     /// Named Anthropic SSE events.
     Anthropic(EventEncoder),
     /// Typed, sequence-numbered Responses API events.
-    Responses(ResponsesEncoder),
+    Responses(Box<ResponsesEncoder>),
     /// The native API's NDJSON lines.
     Native,
 }

@@ -1,5 +1,6 @@
 //! `Client`: the typed entry point (chat, chat_stream, embed, list_models) over one shared HTTP client.
 
+mod context_cache;
 mod raw;
 mod send;
 mod stream;
@@ -146,6 +147,7 @@ impl ClientBuilder {
                 providers,
                 timeouts: self.timeouts,
                 retry: self.retry,
+                caches: Arc::default(),
             }),
         })
     }
@@ -169,6 +171,8 @@ struct Inner {
     providers: Vec<ProviderConfig>,
     timeouts: Timeouts,
     retry: RetryPolicy,
+    /// Gemini context caches, shared by every copy made with [`Client::with_key`] (keys include the API key).
+    caches: Arc<context_cache::ContextCaches>,
 }
 
 /// A cheap-to-clone handle that talks to every configured provider.
@@ -204,6 +208,7 @@ impl Client {
                 providers,
                 timeouts: self.inner.timeouts,
                 retry: self.inner.retry,
+                caches: self.inner.caches.clone(),
             }),
         }
     }
@@ -283,9 +288,25 @@ impl Client {
         let provider = req.model.provider;
         let call = wire::chat_call(provider.spec(), req, false)?;
         let target = self.target(provider, &call.path)?;
-        let bytes = self
-            .post_for_body(&target, call.body, t0 + target.timeouts.total, retries)
-            .await?;
+        let deadline = t0 + target.timeouts.total;
+        let cached = match self.cache_plan(req) {
+            Some(plan) => self.use_cache(provider, &plan, deadline).await,
+            None => None,
+        };
+        let bytes = match cached {
+            Some(c) => match self.post_for_body(&target, c.body, deadline, retries).await {
+                Err(e) if context_cache::is_cache_error(&e) => {
+                    self.forget_cache(&c.key);
+                    self.post_for_body(&target, call.body, deadline, retries)
+                        .await?
+                }
+                sent => sent?,
+            },
+            None => {
+                self.post_for_body(&target, call.body, deadline, retries)
+                    .await?
+            }
+        };
         let d = wire::decode_chat(&req.model, &bytes)?;
         Ok(ChatResponse {
             id: d.id,

@@ -73,6 +73,17 @@ impl Client {
         }
     }
 
+    /// Send `body` to `target` once, without retries (an optional side call such as a cache creation).
+    pub(crate) async fn send_once(
+        &self,
+        target: &Target,
+        body: Bytes,
+        deadline: Instant,
+    ) -> Result<reqwest::Response> {
+        let headers = headers(target)?;
+        self.attempt(target, &headers, Some(body), deadline).await
+    }
+
     async fn attempt(
         &self,
         target: &Target,

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use futures_util::stream::{BoxStream, Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
+use super::context_cache::{Cached, is_cache_error};
 use super::raw::{RawFrames, RawRequest};
 use super::{Client, RetryLog, Target, send::transport_error};
 use crate::decode::{NdjsonDecoder, SseDecoder, SseEvent};
@@ -106,6 +107,8 @@ struct Driver {
     retries: RetryLog,
     /// Pass-through: the frames to forward, captured as they are decoded.
     frames: Option<RawFrames>,
+    /// A Gemini request with cache breakpoints: resolved to a cached body when the connection opens.
+    cache_plan: Option<crate::wire::gemini::cache::CachePlan>,
     t0: Instant,
     first_content: Option<Instant>,
     emitted: u64,
@@ -125,7 +128,10 @@ impl Driver {
             let target = client.target(provider, &c.path)?;
             Ok((target, c.body, StreamState::new(&req.model)))
         });
-        Self::from_prepared(client, provider, prepared, framing, cancel, retries)
+        let cache_plan = prepared.as_ref().ok().and_then(|_| client.cache_plan(req));
+        let mut driver = Self::from_prepared(client, provider, prepared, framing, cancel, retries);
+        driver.cache_plan = cache_plan;
+        driver
     }
 
     fn from_prepared(
@@ -153,6 +159,7 @@ impl Driver {
             cancel,
             retries,
             frames: None,
+            cache_plan: None,
             t0: Instant::now(),
             first_content: None,
             emitted: 0,
@@ -226,12 +233,35 @@ impl Driver {
             }
         };
         let Some(stream) = self.body.as_mut() else {
+            let mut cached: Option<Cached> = None;
+            if let Some(plan) = self.cache_plan.take() {
+                let found = self.client.use_cache(self.provider, &plan, deadline);
+                cached = tokio::select! {
+                    c = found => c,
+                    () = self.cancel.cancelled() => return Err(Error::Cancelled),
+                };
+            }
+            let first = cached.as_ref().map_or(body, |c| &c.body);
             let send = self
                 .client
-                .send(target, Some(body.clone()), deadline, &self.retries);
-            let resp = tokio::select! {
-                r = send => r?,
+                .send(target, Some(first.clone()), deadline, &self.retries);
+            let sent = tokio::select! {
+                r = send => r,
                 () = self.cancel.cancelled() => return Err(Error::Cancelled),
+            };
+            let resp = match (sent, cached) {
+                // The cache is gone upstream: forget it and send the request uncached.
+                (Err(e), Some(c)) if is_cache_error(&e) => {
+                    self.client.forget_cache(&c.key);
+                    let send =
+                        self.client
+                            .send(target, Some(body.clone()), deadline, &self.retries);
+                    tokio::select! {
+                        r = send => r?,
+                        () = self.cancel.cancelled() => return Err(Error::Cancelled),
+                    }
+                }
+                (sent, _) => sent?,
             };
             self.body = Some(resp.bytes_stream().boxed());
             return Ok(());

@@ -207,6 +207,8 @@ impl Router {
         } else {
             out.messages = pruned.messages;
         }
+        // The marked prefixes no longer exist as sent.
+        out.cache.clear();
         Some(Fit::Pruned {
             req: Box::new(out),
             dropped: pruned.dropped,

@@ -2,6 +2,10 @@
 //! and `/v1beta/models/{model}:{action}` (`generateContent`, `streamGenerateContent`,
 //! `countTokens`, `embedContent`, `batchEmbedContents`), with Gemini-style key authentication.
 
+/// Key authentication and query parameters.
+mod auth;
+/// `cachedContents`: creation and use in `generateContent`.
+mod cache;
 /// Tools, tool config and generation config of a request.
 mod config;
 /// Validation of `generateContent` requests and translation into a neutral conversation.
@@ -21,10 +25,11 @@ use serde_json::{Map, Value, json};
 
 use crate::embed;
 use crate::errors::{ErrorKind, MockError};
+use crate::gemini::auth::{check_auth, gemini_error, query_param};
 use crate::gemini::parse::{content_texts, json_object, parse_generate};
 use crate::gemini::render::{Framing, Meta};
 use crate::gemini::schema::{bad, check_fields, field, invalid_value};
-use crate::http::{self, BAD_KEY, Output, header, json_response, with_headers};
+use crate::http::{self, Output, json_response, with_headers};
 use crate::reply::{self, ReplyContent};
 use crate::state::Shared;
 
@@ -79,83 +84,21 @@ fn finish(result: Result<Response, MockError>) -> Response {
     result.unwrap_or_else(|e| render::error_response(&e))
 }
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The first value of query parameter `name`, percent-decoded.
-fn query_param(uri: &Uri, name: &str) -> Option<String> {
-    uri.query()?.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (percent_decode(k) == name).then(|| percent_decode(v))
-    })
-}
-
-fn gemini_error(status: u16, kind: ErrorKind, message: &str) -> MockError {
-    MockError {
-        status,
-        kind,
-        message: message.to_owned(),
-        param: None,
-        code: None,
-        headers: Vec::new(),
-    }
-}
-
-/// Requires an API key in `x-goog-api-key` (or the `key` query parameter, which the real API
-/// also accepts): none → 403 (401 for a bare OAuth bearer), `bad-key` → 400 `API_KEY_INVALID`.
-fn check_auth(headers: &HeaderMap, uri: &Uri) -> Result<(), MockError> {
-    let key = header(headers, "x-goog-api-key")
-        .map(str::trim)
-        .map(str::to_owned)
-        .filter(|k| !k.is_empty())
-        .or_else(|| query_param(uri, "key").filter(|k| !k.is_empty()));
-    match key.as_deref() {
-        None if header(headers, "authorization").is_some() => Err(gemini_error(
-            401,
-            ErrorKind::Authentication,
-            "Request had invalid authentication credentials. Expected OAuth 2 access token, login \
-             cookie or other valid authentication credential. See \
-             https://developers.google.com/identity/sign-in/web/devconsole-project.",
-        )),
-        None => Err(gemini_error(
-            403,
-            ErrorKind::Permission,
-            "Method doesn't allow unregistered callers (callers without established identity). \
-             Please use API Key or other form of API consumer identity to call this API.",
-        )),
-        Some(BAD_KEY) => Err(gemini_error(
-            400,
-            ErrorKind::Authentication,
-            "API key not valid. Please pass a valid API key.",
-        )),
-        Some(_) => Ok(()),
-    }
-}
-
 fn is_embedding(model: &str) -> bool {
     model.contains("embedding")
 }
 
 fn model_json(id: &str) -> Value {
+    let mut v = listed_model(id);
+    if cache::supports(id)
+        && let Some(Value::Array(methods)) = v.get_mut("supportedGenerationMethods")
+    {
+        methods.push(json!("createCachedContent"));
+    }
+    v
+}
+
+fn listed_model(id: &str) -> Value {
     match MODELS.iter().find(|m| m.0 == id) {
         Some((id, display, methods, input, output)) => {
             let mut v = render::model_json(id, display, methods, *output);
@@ -217,6 +160,31 @@ async fn list(shared: &Shared, uri: &Uri, headers: &HeaderMap) -> Result<Respons
     }
     Ok(with_headers(
         json_response(200, &body),
+        &faults.response_headers(),
+    ))
+}
+
+/// `POST /v1beta/cachedContents`.
+pub(crate) async fn create_cached_content(
+    State(shared): State<Arc<Shared>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    finish(create_cache(&shared, &uri, &headers, &body).await)
+}
+
+async fn create_cache(
+    shared: &Shared,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, MockError> {
+    check_auth(headers, uri)?;
+    let faults = http::header_faults(shared, headers).await?;
+    let answer = cache::create(shared, &json_object(body)?)?;
+    Ok(with_headers(
+        json_response(200, &answer),
         &faults.response_headers(),
     ))
 }
@@ -314,7 +282,9 @@ async fn generate(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, MockError> {
-    let mut req = parse_generate(model, &json_object(body)?, &shared.signatures)?;
+    let mut obj = json_object(body)?;
+    let from_cache = cache::expand(&shared, model, &mut obj)?;
+    let mut req = parse_generate(model, &obj, &shared.signatures)?;
     if let Some(e) = crate::refuse::gemini(model, &req.conv) {
         return Err(e);
     }
@@ -339,7 +309,7 @@ async fn generate(
         model: model.to_owned(),
         response_id: format!("mock-{}", shared.next_response()),
         signature,
-        cached: faults.cache_read,
+        cached: faults.cache_read.or(from_cache),
     };
     let mut extra = faults.response_headers();
     let output = match stream {

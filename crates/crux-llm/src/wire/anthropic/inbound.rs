@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::cache;
 use super::types::{Block, Content, MessagesRequest, SystemPrompt};
 use crate::types::{
     ChatRequest, ChatResponse, FinishReason, ImageSource, Message, Part, ResponseFormat,
@@ -16,20 +17,28 @@ pub fn to_core(body: MessagesRequest) -> Result<(ChatRequest, bool), String> {
         return Err("messages: at least one message is required".into());
     }
     let mut messages = Vec::new();
+    // `cache_control` markers: each closes a prefix of the core messages (tools come first in Anthropic's order).
+    let mut breaks = Vec::new();
+    let tools_mark = body.tools.as_deref().and_then(cache::tools_marked);
+    cache::close(&mut breaks, tools_mark, 0);
     match body.system {
         Some(SystemPrompt::Text(t)) => messages.push(Message::system(t)),
         // Each system block stays its own system message, in order (cross-wire targets keep the structure;
         // an Anthropic target gets them back as separate blocks).
         Some(SystemPrompt::Blocks(blocks)) => {
-            messages.extend(blocks.into_iter().filter_map(|b| match b {
-                Block::Text { text, .. } => Some(Message::system(text)),
-                _ => None,
-            }))
+            for b in blocks {
+                let mark = cache::marked(std::slice::from_ref(&b));
+                if let Block::Text { text, .. } = b {
+                    messages.push(Message::system(text));
+                }
+                cache::close(&mut breaks, mark, messages.len());
+            }
         }
         None => {}
     }
     for m in body.messages {
         let blocks = m.content.into_blocks();
+        let mark = cache::marked(&blocks);
         match m.role.as_str() {
             "user" => user_turn(blocks, &mut messages)?,
             "assistant" => messages.push(assistant_turn(blocks)),
@@ -47,8 +56,10 @@ pub fn to_core(body: MessagesRequest) -> Result<(ChatRequest, bool), String> {
             )),
             other => return Err(format!("messages: unexpected role '{other}'")),
         }
+        cache::close(&mut breaks, mark, messages.len());
     }
     let mut req = ChatRequest::unrouted(messages);
+    req.cache = breaks;
     req.tools = body
         .tools
         .unwrap_or_default()
@@ -89,37 +100,13 @@ pub fn to_core(body: MessagesRequest) -> Result<(ChatRequest, bool), String> {
         .and_then(|m| m.get("user_id"))
         .and_then(Value::as_str)
         .map(str::to_owned);
-    req.reasoning_effort = reasoning_effort(body.thinking.as_ref(), body.output_config.as_ref());
+    req.reasoning_effort =
+        super::thinking::reasoning_effort(body.thinking.as_ref(), body.output_config.as_ref());
     req.extra = body.extra;
     if let Some(thinking) = body.thinking {
         req.extra.insert("thinking".into(), thinking);
     }
     Ok((req, body.stream.unwrap_or(false)))
-}
-
-/// The reasoning effort other wires get for Anthropic's thinking settings: `output_config.effort` when given;
-/// `adaptive` → medium; `enabled` by budget (< 4096 low, < 16384 medium, else high); `disabled` → none.
-fn reasoning_effort(thinking: Option<&Value>, output: Option<&Value>) -> Option<String> {
-    if let Some(effort) = output.and_then(|o| o.get("effort")).and_then(Value::as_str) {
-        return Some(effort.to_owned());
-    }
-    let t = thinking?;
-    match t.get("type").and_then(Value::as_str)? {
-        "adaptive" => Some("medium".into()),
-        "disabled" => None,
-        "enabled" => {
-            let budget = t.get("budget_tokens").and_then(Value::as_u64).unwrap_or(0);
-            Some(
-                match budget {
-                    0..4096 => "low",
-                    4096..16384 => "medium",
-                    _ => "high",
-                }
-                .into(),
-            )
-        }
-        _ => None,
-    }
 }
 
 fn user_turn(blocks: Vec<Block>, out: &mut Vec<Message>) -> Result<(), String> {
@@ -130,6 +117,7 @@ fn user_turn(blocks: Vec<Block>, out: &mut Vec<Message>) -> Result<(), String> {
                 tool_use_id,
                 content,
                 is_error,
+                ..
             } => {
                 let mut text = content.map(content_text).unwrap_or_default();
                 if is_error == Some(true) && !text.starts_with("Error") {
@@ -141,7 +129,7 @@ fn user_turn(blocks: Vec<Block>, out: &mut Vec<Message>) -> Result<(), String> {
                 ));
             }
             Block::Text { text, .. } => parts.push(Part::Text { text }),
-            Block::Image { source } => parts.push(Part::Image {
+            Block::Image { source, .. } => parts.push(Part::Image {
                 source: image(&source)?,
                 detail: None,
             }),
@@ -211,7 +199,9 @@ fn assistant_turn(blocks: Vec<Block>) -> Message {
                 text: thinking,
                 signature: (!signature.is_empty()).then_some(signature),
             }),
-            Block::ToolUse { id, name, input } => {
+            Block::ToolUse {
+                id, name, input, ..
+            } => {
                 let (id, signature) = crate::wire::call_id::detach(&id);
                 let mut call = ToolCall::new(id, name, super::response::args_text(&input));
                 call.signature = signature;

@@ -222,3 +222,41 @@ fn mid_conversation_system_blocks_and_thinking_effort() {
     .unwrap();
     assert_eq!(req.reasoning_effort.as_deref(), Some("high"));
 }
+
+#[test]
+fn cache_control_markers_become_breakpoints_over_core_messages() {
+    use crate::types::{CacheBreakpoint, CacheTtl};
+    let (req, _) = parse(json!({
+        "model": "claude", "max_tokens": 100,
+        "tools": [{"name": "a", "input_schema": {"type": "object"}},
+                  {"name": "b", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral", "ttl": "1h"}}],
+        "system": [{"type": "text", "text": "one"},
+                   {"type": "text", "text": "two", "cache_control": {"type": "ephemeral"}}],
+        "messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "a", "input": {}}]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "42",
+                 "cache_control": {"type": "ephemeral"}},
+                {"type": "text", "text": "more"}]},
+            {"role": "assistant", "content": "ok"},
+            {"role": "user", "content": [{"type": "text", "text": "last", "cache_control": {"type": "ephemeral"}}]}]}))
+    .unwrap();
+    // Core messages: one, two, hi, (assistant call), tool result, more, ok, last.
+    assert_eq!(req.messages.len(), 8);
+    let bp = |messages, ttl| CacheBreakpoint { messages, ttl };
+    assert_eq!(
+        req.cache,
+        vec![
+            bp(0, CacheTtl::OneHour),
+            bp(2, CacheTtl::FiveMinutes),
+            bp(6, CacheTtl::FiveMinutes),
+            bp(8, CacheTtl::FiveMinutes),
+        ]
+    );
+    let (plain, _) = parse(
+        json!({"model": "c", "max_tokens": 9, "messages": [{"role": "user", "content": "x"}]}),
+    )
+    .unwrap();
+    assert!(plain.cache.is_empty());
+}

@@ -87,6 +87,7 @@ pub fn build(_spec: &ProviderSpec, req: &ChatRequest, stream: bool) -> Result<Me
                     name: t.name.clone(),
                     description: t.description.clone(),
                     input_schema: t.parameters.clone(),
+                    cache_control: None,
                 })
                 .collect()
         }),
@@ -165,6 +166,7 @@ fn tool_result(m: &Message) -> Block {
         tool_use_id: m.tool_call_id.clone().unwrap_or_default(),
         content: (!text.is_empty()).then_some(Content::Text(text)),
         is_error: None,
+        cache_control: None,
     }
 }
 
@@ -176,6 +178,7 @@ fn content_blocks(parts: &[Part]) -> Vec<Block> {
             Part::Refusal { text } if !text.is_empty() => Some(text_block(text.clone())),
             Part::Image { source, .. } => Some(Block::Image {
                 source: image_source(source),
+                cache_control: None,
             }),
             _ => None,
         })
@@ -207,6 +210,7 @@ fn assistant_blocks(m: &Message) -> Vec<Block> {
             Err(_) if c.arguments.trim().is_empty() => json!({}),
             Err(_) => json!({ "_raw": c.arguments }),
         },
+        cache_control: None,
     }));
     blocks
 }

@@ -23,9 +23,9 @@ pub fn decode(provider: ProviderId, body: &[u8]) -> Result<Decoded> {
                 text: thinking,
                 signature: (!signature.is_empty()).then_some(signature),
             }),
-            Block::ToolUse { id, name, input } => {
-                tool_calls.push(ToolCall::new(id, name, args_text(&input)))
-            }
+            Block::ToolUse {
+                id, name, input, ..
+            } => tool_calls.push(ToolCall::new(id, name, args_text(&input))),
             Block::Image { .. }
             | Block::ToolResult { .. }
             | Block::RedactedThinking { .. }

@@ -107,6 +107,9 @@ pub enum Block {
     Image {
         /// `{"type":"base64","media_type","data"}` or `{"type":"url","url"}`.
         source: Value,
+        /// Prompt-cache breakpoint.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<Value>,
     },
     /// A tool call.
     ToolUse {
@@ -117,6 +120,9 @@ pub enum Block {
         /// Arguments object.
         #[serde(default)]
         input: Value,
+        /// Prompt-cache breakpoint.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<Value>,
     },
     /// A tool result.
     ToolResult {
@@ -128,6 +134,9 @@ pub enum Block {
         /// Whether the tool failed.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         is_error: Option<bool>,
+        /// Prompt-cache breakpoint.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<Value>,
     },
     /// Extended thinking, replayed unchanged.
     Thinking {
@@ -160,6 +169,9 @@ pub struct WireTool {
     /// JSON schema of the input.
     #[serde(default)]
     pub input_schema: Value,
+    /// Prompt-cache breakpoint (covers every tool up to this one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<Value>,
 }
 
 /// Non-streamed response (also `message_start.message`).

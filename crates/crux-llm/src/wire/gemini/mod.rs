@@ -1,5 +1,6 @@
 //! The Google Gemini `generateContent` wire: serde types, schema sanitizer and pure request/response/stream translation.
 
+pub mod cache;
 pub mod embed;
 pub mod models;
 pub mod request;

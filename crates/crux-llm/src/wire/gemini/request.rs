@@ -35,6 +35,15 @@ pub(crate) fn bare_model(model: &str) -> &str {
 
 /// Build the `generateContent` body for `req`.
 pub fn build(spec: &ProviderSpec, req: &ChatRequest) -> Result<GenerateContentRequest> {
+    build_with_bounds(spec, req).map(|(body, _)| body)
+}
+
+/// [`build`], with the number of `contents` entries written after each of `req.messages` (so a cache breakpoint
+/// after message *i* covers `contents[..bounds[i]]`).
+pub(crate) fn build_with_bounds(
+    spec: &ProviderSpec,
+    req: &ChatRequest,
+) -> Result<(GenerateContentRequest, Vec<usize>)> {
     let p = spec.provider;
     if req.stop.len() > MAX_STOP_SEQUENCES {
         return Err(Error::Unsupported(format!(
@@ -45,6 +54,7 @@ pub fn build(spec: &ProviderSpec, req: &ChatRequest) -> Result<GenerateContentRe
     let mut system = Vec::new();
     let mut contents: Vec<Content> = Vec::new();
     let mut calls = CallNames::default();
+    let mut bounds = Vec::with_capacity(req.messages.len());
     for m in &req.messages {
         match m.role {
             Role::System | Role::Developer => system.push(WirePart::text(m.text_content())),
@@ -62,6 +72,7 @@ pub fn build(spec: &ProviderSpec, req: &ChatRequest) -> Result<GenerateContentRe
                 }
             }
         }
+        bounds.push(contents.len());
     }
     let mut body = GenerateContentRequest {
         contents,
@@ -96,7 +107,7 @@ pub fn build(spec: &ProviderSpec, req: &ChatRequest) -> Result<GenerateContentRe
             }
         }
     }
-    Ok(body)
+    Ok((body, bounds))
 }
 
 fn turn(role: &str, parts: Vec<WirePart>) -> Content {

@@ -9,8 +9,8 @@ use super::types::{
     WireContent, WireFunctionCall, WireMessage, WirePart, WireToolCall, WireUsage,
 };
 use crate::types::{
-    ChatRequest, ChatResponse, FinishReason, ImageSource, Message, Part, ResponseFormat, Role,
-    StreamEvent, Tool, ToolCall, ToolChoice, Usage,
+    CacheBreakpoint, CacheTtl, ChatRequest, ChatResponse, FinishReason, ImageSource, Message, Part,
+    ResponseFormat, Role, StreamEvent, Tool, ToolCall, ToolChoice, Usage,
 };
 
 /// How the caller wants the answer delivered.
@@ -33,12 +33,20 @@ pub fn to_core(body: ChatCompletionRequest) -> Result<(ChatRequest, Delivery), S
     {
         return Err("'n' greater than 1 is not supported".into());
     }
-    let messages = body
-        .messages
-        .into_iter()
-        .map(message)
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut messages = Vec::with_capacity(body.messages.len());
+    let mut cache = Vec::new();
+    for m in body.messages {
+        let (m, mark) = message(m)?;
+        messages.push(m);
+        if let Some(ttl) = mark {
+            cache.push(CacheBreakpoint {
+                messages: messages.len(),
+                ttl,
+            });
+        }
+    }
     let mut req = ChatRequest::unrouted(messages);
+    req.cache = cache;
     req.tools = body
         .tools
         .unwrap_or_default()
@@ -89,7 +97,8 @@ pub fn to_core(body: ChatCompletionRequest) -> Result<(ChatRequest, Delivery), S
     ))
 }
 
-fn message(m: WireMessage) -> Result<Message, String> {
+/// One message, and the TTL of a `cache_control` on one of its text parts.
+fn message(m: WireMessage) -> Result<(Message, Option<CacheTtl>), String> {
     let role = match m.role.as_str() {
         "system" => Role::System,
         "developer" => Role::Developer,
@@ -99,6 +108,7 @@ fn message(m: WireMessage) -> Result<Message, String> {
         other => return Err(format!("unknown message role '{other}'")),
     };
     let mut content = Vec::new();
+    let mut mark = None;
     if let Some(r) = m
         .reasoning_content
         .or(m.reasoning)
@@ -114,7 +124,15 @@ fn message(m: WireMessage) -> Result<Message, String> {
         Some(WireContent::Parts(parts)) => {
             for p in parts {
                 match p {
-                    WirePart::Text { text } => content.push(Part::Text { text }),
+                    WirePart::Text {
+                        text,
+                        cache_control,
+                    } => {
+                        if let Some(c) = cache_control.filter(Value::is_object) {
+                            mark = Some(CacheTtl::of_cache_control(&c));
+                        }
+                        content.push(Part::Text { text });
+                    }
                     WirePart::Refusal { refusal } => content.push(Part::Refusal { text: refusal }),
                     WirePart::ImageUrl { image_url } => content.push(Part::Image {
                         source: ImageSource::Url { url: image_url.url },
@@ -129,23 +147,26 @@ fn message(m: WireMessage) -> Result<Message, String> {
     if role == Role::Tool && m.tool_call_id.as_deref().is_none_or(str::is_empty) {
         return Err("a 'tool' message needs 'tool_call_id'".into());
     }
-    Ok(Message {
-        role,
-        content,
-        tool_calls: m
-            .tool_calls
-            .unwrap_or_default()
-            .into_iter()
-            .map(|c| {
-                let (id, signature) = crate::wire::call_id::detach(&c.id);
-                let mut call = ToolCall::new(id, c.function.name, c.function.arguments);
-                call.signature = signature;
-                call
-            })
-            .collect(),
-        tool_call_id: m.tool_call_id.as_deref().map(crate::wire::call_id::plain),
-        name: m.name,
-    })
+    Ok((
+        Message {
+            role,
+            content,
+            tool_calls: m
+                .tool_calls
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| {
+                    let (id, signature) = crate::wire::call_id::detach(&c.id);
+                    let mut call = ToolCall::new(id, c.function.name, c.function.arguments);
+                    call.signature = signature;
+                    call
+                })
+                .collect(),
+            tool_call_id: m.tool_call_id.as_deref().map(crate::wire::call_id::plain),
+            name: m.name,
+        },
+        mark,
+    ))
 }
 
 fn tool_choice(v: &Value) -> Result<ToolChoice, String> {

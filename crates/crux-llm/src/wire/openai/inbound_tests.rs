@@ -174,3 +174,30 @@ fn out_of_range_options_are_rejected() {
         assert!(parse(bad.clone()).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn cache_control_on_text_parts_marks_breakpoints() {
+    use crate::types::{CacheBreakpoint, CacheTtl};
+    let body: ChatCompletionRequest = serde_json::from_value(json!({"model": "m", "messages": [
+        {"role": "system", "content": [{"type": "text", "text": "long rules",
+            "cache_control": {"type": "ephemeral", "ttl": "1h"}}]},
+        {"role": "user", "content": "q1"},
+        {"role": "assistant", "content": "a1"},
+        {"role": "user", "content": [{"type": "text", "text": "q2", "cache_control": {"type": "ephemeral"}}]}]}))
+    .unwrap();
+    let (req, _) = to_core(body).unwrap();
+    assert_eq!(
+        req.cache,
+        vec![
+            CacheBreakpoint {
+                messages: 1,
+                ttl: CacheTtl::OneHour
+            },
+            CacheBreakpoint {
+                messages: 4,
+                ttl: CacheTtl::FiveMinutes
+            },
+        ]
+    );
+    assert_eq!(req.messages[3].text_content(), "q2");
+}

@@ -165,14 +165,20 @@ fn content(parts: &[Part]) -> Option<WireContent> {
         many => Some(WireContent::Parts(
             many.iter()
                 .filter_map(|p| match p {
-                    Part::Text { text } => Some(WirePart::Text { text: text.clone() }),
+                    Part::Text { text } => Some(WirePart::Text {
+                        text: text.clone(),
+                        cache_control: None,
+                    }),
                     Part::Image { source, detail } => Some(WirePart::ImageUrl {
                         image_url: ImageUrl {
                             url: source.to_url(),
                             detail: detail.clone(),
                         },
                     }),
-                    Part::Refusal { text } => Some(WirePart::Text { text: text.clone() }),
+                    Part::Refusal { text } => Some(WirePart::Text {
+                        text: text.clone(),
+                        cache_control: None,
+                    }),
                     Part::Reasoning { .. } => None,
                 })
                 .collect(),

@@ -107,7 +107,7 @@ fn message(m: WireMessage) -> Message {
         Some(WireContent::Text(t)) if !t.is_empty() => content.push(Part::Text { text: t }),
         Some(WireContent::Parts(parts)) => {
             content.extend(parts.into_iter().filter_map(|p| match p {
-                WirePart::Text { text } => Some(Part::Text { text }),
+                WirePart::Text { text, .. } => Some(Part::Text { text }),
                 WirePart::Refusal { refusal } => Some(Part::Refusal { text: refusal }),
                 WirePart::ImageUrl { .. } | WirePart::Unknown => None,
             }))

@@ -124,6 +124,9 @@ pub enum WirePart {
     Text {
         /// The text.
         text: String,
+        /// Prompt-cache breakpoint (the Anthropic marker, as OpenRouter and other gateways accept it here).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<Value>,
     },
     /// Image by URL or data URL.
     ImageUrl {

@@ -5,9 +5,8 @@
 
 use serde_json::{Value, json};
 
-use super::output::{
-    Meta, call_item, message_item, object, reasoning_item, status, text_part, wire_usage,
-};
+use super::output::{Meta, message_item, object, reasoning_item, status, text_part, wire_usage};
+use super::tools::{call_item, custom_input};
 use crate::types::{StreamEvent, Usage};
 
 /// Called once with the final `response` object of a completed (or incomplete) stream.
@@ -141,7 +140,10 @@ impl EventEncoder {
             ),
             Open::Call {
                 id, call_id, name, ..
-            } => (call_item(id, "in_progress", call_id, name, ""), None),
+            } => (
+                call_item(&self.meta.tools, id, "in_progress", call_id, name, ""),
+                None,
+            ),
         };
         self.emit(
             "response.output_item.added",
@@ -191,9 +193,21 @@ impl EventEncoder {
                 args,
                 ..
             } => {
-                let done = json!({"item_id": id, "output_index": i, "arguments": args});
-                self.emit("response.function_call_arguments.done", done, out);
-                call_item(&id, "completed", &call_id, &name, &args)
+                if self.meta.tools.is_custom(&name) {
+                    // A custom tool's input streams as one piece, once the whole argument object is in.
+                    let input = custom_input(&args);
+                    let ids = json!({"item_id": id, "output_index": i});
+                    let mut delta = ids.clone();
+                    delta["delta"] = json!(input);
+                    let mut done = ids;
+                    done["input"] = json!(input);
+                    self.emit("response.custom_tool_call_input.delta", delta, out);
+                    self.emit("response.custom_tool_call_input.done", done, out);
+                } else {
+                    let done = json!({"item_id": id, "output_index": i, "arguments": args});
+                    self.emit("response.function_call_arguments.done", done, out);
+                }
+                call_item(&self.meta.tools, &id, "completed", &call_id, &name, &args)
             }
         };
         self.emit(
@@ -256,12 +270,15 @@ impl EventEncoder {
                 };
                 self.open(next, out);
                 let i = self.index();
-                if let Some(Open::Call { id, args, .. }) = &mut self.open
+                if let Some(Open::Call { id, args, name, .. }) = &mut self.open
                     && !args_fragment.is_empty()
                 {
                     args.push_str(args_fragment);
-                    let fields = json!({"item_id": id, "output_index": i, "delta": args_fragment});
-                    self.emit("response.function_call_arguments.delta", fields, out);
+                    if !self.meta.tools.is_custom(name) {
+                        let fields =
+                            json!({"item_id": id, "output_index": i, "delta": args_fragment});
+                        self.emit("response.function_call_arguments.delta", fields, out);
+                    }
                 }
             }
             StreamEvent::Usage(u) => self.usage = *u,
@@ -297,4 +314,19 @@ impl EventEncoder {
         failed["error"] = json!({"code": code, "message": message});
         self.emit("response.failed", json!({ "response": failed }), out);
     }
+}
+
+/// The JSON payloads of an encoded event stream, each checked to be named by its own `type` (for tests).
+#[cfg(test)]
+pub(crate) fn decode_events(out: &[u8]) -> Vec<Value> {
+    let text = std::str::from_utf8(out).unwrap_or_default();
+    text.split("\n\n")
+        .filter(|b| !b.is_empty())
+        .filter_map(|b| {
+            let (ev, data) = b.split_once('\n')?;
+            let v: Value = serde_json::from_str(data.strip_prefix("data: ")?).ok()?;
+            assert_eq!(ev.strip_prefix("event: "), v["type"].as_str());
+            Some(v)
+        })
+        .collect()
 }

@@ -1,16 +1,18 @@
 //! The Responses dialect served by the gateway: an inbound `POST /v1/responses` body → an unrouted core request
 //! plus what the core cannot carry (stream, store, chaining, hosted tools, the fields echoed in the answer).
 //!
-//! Hosted tools (`web_search`, `file_search`, `namespace`, …) only exist on the Responses wire: they are listed in
-//! [`Inbound::hosted_tools`] so the gateway can pass them through to a Responses target or refuse them, by name,
-//! for any other. Reasoning items keep their summary text; their `encrypted_content` only means something to the
+//! `namespace` and `custom` tools are carried to other wires as functions and their calls mapped back (see
+//! [`super::tools`]). Hosted tools (`web_search`, `file_search`, …) only exist on the Responses wire: they are listed
+//! in [`Inbound::hosted_tools`] so the gateway can pass them through to a Responses target and leave them out for
+//! any other (refusing only a request whose `tool_choice` demands one). Reasoning items keep their summary text; their `encrypted_content` only means something to the
 //! Responses API, which receives the caller's body as sent, so translated targets never see it.
 
 use serde_json::{Map, Value, json};
 
 use super::request::ResponsesRequest;
+use super::tools::{self, ToolNames, custom_arguments, flat_name};
 use crate::types::{
-    ChatRequest, ImageSource, Message, Part, ResponseFormat, Role, Tool, ToolCall, ToolChoice,
+    ChatRequest, ImageSource, Message, Part, ResponseFormat, Role, ToolCall, ToolChoice,
 };
 
 /// A parsed Responses request.
@@ -28,6 +30,10 @@ pub struct Inbound {
     pub previous_response_id: Option<String>,
     /// Types of the tools only the Responses API can run (`web_search`, `file_search`, …), in request order.
     pub hosted_tools: Vec<String>,
+    /// The hosted tool type `tool_choice` demands, if it does.
+    pub forced_hosted: Option<String>,
+    /// Flattened names of namespaced and custom tools → the tools the caller sent.
+    pub tools: ToolNames,
     /// `include` asks for `reasoning.encrypted_content`.
     pub include_encrypted_reasoning: bool,
     /// Request fields echoed in the response object (`instructions`, `tools`, `text`, `reasoning`, …).
@@ -121,18 +127,13 @@ pub fn to_core(mut body: Value) -> Result<Inbound, String> {
         return Err("'input' must contain at least one item".into());
     }
     let mut req = ChatRequest::unrouted(messages);
-    let mut hosted_tools = Vec::new();
-    for tool in wire.tools.iter().flatten() {
-        match tool["type"].as_str() {
-            Some("function") => req.tools.push(function_tool(tool)?),
-            Some(kind) => hosted_tools.push(kind.to_owned()),
-            None => return Err("every tool needs a 'type'".into()),
-        }
-    }
+    let parsed = tools::parse(wire.tools.as_deref().unwrap_or_default())?;
+    req.tools = parsed.functions;
+    let mut forced_hosted = None;
     req.tool_choice = wire
         .tool_choice
         .as_ref()
-        .map(|c| tool_choice(c, &mut hosted_tools))
+        .map(|c| tool_choice(c, &mut forced_hosted))
         .transpose()?;
     req.response_format = match wire.text.as_ref().and_then(|t| t.get("format")) {
         Some(f) => format(f)?,
@@ -171,29 +172,15 @@ pub fn to_core(mut body: Value) -> Result<Inbound, String> {
             .get("previous_response_id")
             .and_then(Value::as_str)
             .map(str::to_owned),
-        hosted_tools,
+        hosted_tools: parsed.hosted,
+        forced_hosted,
+        tools: parsed.names,
         include_encrypted_reasoning,
         echo,
     })
 }
 
-fn function_tool(t: &Value) -> Result<Tool, String> {
-    let name = t["name"].as_str().filter(|n| !n.is_empty()).ok_or(
-        "a function tool needs 'name' (Responses tools are flat, not nested under 'function')",
-    )?;
-    Ok(Tool {
-        name: name.to_owned(),
-        description: t["description"].as_str().map(str::to_owned),
-        parameters: t
-            .get("parameters")
-            .filter(|p| !p.is_null())
-            .cloned()
-            .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
-        strict: t["strict"].as_bool(),
-    })
-}
-
-fn tool_choice(v: &Value, hosted: &mut Vec<String>) -> Result<ToolChoice, String> {
+fn tool_choice(v: &Value, forced: &mut Option<String>) -> Result<ToolChoice, String> {
     match v {
         Value::String(s) => match s.as_str() {
             "auto" => Ok(ToolChoice::Auto),
@@ -202,15 +189,17 @@ fn tool_choice(v: &Value, hosted: &mut Vec<String>) -> Result<ToolChoice, String
             other => Err(format!("invalid tool_choice '{other}'")),
         },
         Value::Object(o) => match o.get("type").and_then(Value::as_str) {
-            Some("function") => o
+            Some(kind @ ("function" | "custom")) => o
                 .get("name")
                 .and_then(Value::as_str)
-                .map(|n| ToolChoice::Function(n.to_owned()))
-                .ok_or_else(|| "tool_choice of type 'function' needs 'name'".into()),
+                .map(|n| {
+                    let ns = o.get("namespace").and_then(Value::as_str);
+                    ToolChoice::Function(flat_name(ns, n))
+                })
+                .ok_or_else(|| format!("tool_choice of type '{kind}' needs 'name'")),
+            Some("allowed_tools") => Ok(ToolChoice::Auto),
             Some(kind) => {
-                if !hosted.iter().any(|h| h == kind) {
-                    hosted.push(kind.to_owned());
-                }
+                *forced = Some(kind.to_owned());
                 Ok(ToolChoice::Auto)
             }
             None => Err("tool_choice object needs 'type'".into()),
@@ -262,25 +251,34 @@ fn input_item(item: &Value, messages: &mut Vec<Message>) -> Result<(), String> {
         });
     match kind {
         "message" => message(item, messages),
-        "function_call" => {
+        "function_call" | "custom_tool_call" => {
             let call_id = item["call_id"].as_str().filter(|c| !c.is_empty());
+            let name = flat_name(
+                item["namespace"].as_str(),
+                item["name"].as_str().unwrap_or_default(),
+            );
+            let arguments = if kind == "custom_tool_call" {
+                custom_arguments(item["input"].as_str().unwrap_or_default())
+            } else {
+                text_of(&item["arguments"])
+            };
             let call = ToolCall::new(
-                call_id.ok_or("a function_call item needs 'call_id'")?,
-                text_of(&item["name"]),
-                text_of(&item["arguments"]),
+                call_id.ok_or_else(|| format!("a {kind} item needs 'call_id'"))?,
+                name,
+                arguments,
             );
             assistant_turn(messages).tool_calls.push(call);
             Ok(())
         }
-        "function_call_output" => {
+        "function_call_output" | "custom_tool_call_output" => {
             let call_id = item["call_id"].as_str().filter(|c| !c.is_empty());
             let output = match &item["output"] {
                 Value::String(s) => s.clone(),
                 Value::Array(parts) => parts.iter().filter_map(|p| p["text"].as_str()).collect(),
-                _ => return Err("a function_call_output item needs 'output'".into()),
+                _ => return Err(format!("a {kind} item needs 'output'")),
             };
             messages.push(Message::tool_result(
-                call_id.ok_or("a function_call_output item needs 'call_id'")?,
+                call_id.ok_or_else(|| format!("a {kind} item needs 'call_id'"))?,
                 output,
             ));
             Ok(())

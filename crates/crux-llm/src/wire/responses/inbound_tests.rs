@@ -114,6 +114,7 @@ fn meta() -> Meta {
         created_at: 7,
         model: "smart".into(),
         echo: to_core(json!({"model": "m", "input": "x"})).unwrap().echo,
+        tools: Default::default(),
     }
 }
 
@@ -163,16 +164,7 @@ fn responses_output_object_has_items_and_usage() {
 }
 
 fn events(out: &[u8]) -> Vec<Value> {
-    let text = std::str::from_utf8(out).unwrap();
-    text.split("\n\n")
-        .filter(|b| !b.is_empty())
-        .map(|b| {
-            let (ev, data) = b.split_once('\n').unwrap();
-            let v: Value = serde_json::from_str(data.strip_prefix("data: ").unwrap()).unwrap();
-            assert_eq!(ev.strip_prefix("event: ").unwrap(), v["type"]);
-            v
-        })
-        .collect()
+    crate::wire::responses::encode::decode_events(out)
 }
 
 #[test]

@@ -7,3 +7,4 @@ pub mod output;
 pub mod request;
 pub mod response;
 pub mod stream;
+pub mod tools;

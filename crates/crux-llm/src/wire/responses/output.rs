@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::tools::{self, ToolNames};
 use crate::types::{ChatResponse, FinishReason, Message, Part, Usage};
 
 /// Identity of one answered response and the request fields it echoes.
@@ -16,6 +17,8 @@ pub struct Meta {
     pub model: String,
     /// Request fields echoed in the object (see `inbound::Inbound::echo`).
     pub echo: Map<String, Value>,
+    /// Namespaced and custom tools of the request, to map calls back (see `inbound::Inbound::tools`).
+    pub tools: ToolNames,
 }
 
 impl Meta {
@@ -86,12 +89,6 @@ pub fn message_item(id: &str, status: &str, content: Vec<Value>) -> Value {
     json!({"id": id, "type": "message", "status": status, "role": "assistant", "content": content})
 }
 
-/// A `function_call` output item.
-pub fn call_item(id: &str, status: &str, call_id: &str, name: &str, arguments: &str) -> Value {
-    json!({"id": id, "type": "function_call", "status": status, "call_id": call_id, "name": name,
-           "arguments": arguments})
-}
-
 /// The output items of an assistant message: reasoning, then one message with its text and refusal parts, then
 /// one item per function call.
 pub fn items(meta: &Meta, message: &Message, status: &str) -> Vec<Value> {
@@ -132,7 +129,8 @@ pub fn items(meta: &Meta, message: &Message, status: &str) -> Vec<Value> {
         ));
     }
     for c in &message.tool_calls {
-        out.push(call_item(
+        out.push(tools::call_item(
+            &meta.tools,
             &meta.item_id("fc", out.len()),
             "completed",
             &c.id,
