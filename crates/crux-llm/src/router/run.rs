@@ -210,7 +210,6 @@ impl Router {
     ) -> Result<Routed<ChatResponse>, RouteFailure> {
         let mut tries = Tries::default();
         for target in &route.targets {
-            let started = Instant::now();
             // The breaker key, built once per attempt.
             let key = target.to_string();
             let Some(prepared) = self
@@ -239,7 +238,8 @@ impl Router {
                         target: target.clone(),
                         fallbacks: tries.fallbacks(),
                         retries: tries.retries,
-                        upstream: started.elapsed(),
+                        upstream: log.wait(),
+                        reported_overhead: log.reported_overhead(),
                         raw,
                         pruned: tries.pruned,
                     });
@@ -309,6 +309,7 @@ impl Router {
                                 fallbacks: tries.fallbacks(),
                                 retries: tries.retries,
                                 upstream: started.elapsed(),
+                                reported_overhead: log.reported_overhead(),
                                 raw: None,
                                 pruned: tries.pruned,
                             });
