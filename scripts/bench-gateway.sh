@@ -850,6 +850,23 @@ fl() { # MODE CONNS KIND FIELD
 }
 num_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "NA" || b == "NA" || b + 0 == 0) print "NA"; else printf "%.2f", a / b }'; }
 
+# compare_modes A B TITLE NAME_A NAME_B: the two modes' overheads and throughput side by side, cell by cell.
+compare_modes() {
+    local ma=$1 mb=$2 a b conns kind
+    echo
+    echo "### $3"
+    echo
+    echo "| conns | kind | $4 Δp50 | $5 Δp50 | $5 − $4 | $4 req/s | $5 req/s | $5/$4 req/s | CPU µs/req $4 / $5 |"
+    echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+    for conns in "${CONNS_LIST[@]}"; do
+        for kind in "${KINDS[@]}"; do
+            a=$(sub_or_na "${R[$ma,$conns,$kind,through,p50]}" "${R[$ma,$conns,$kind,direct,p50]}")
+            b=$(sub_or_na "${R[$mb,$conns,$kind,through,p50]}" "${R[$mb,$conns,$kind,direct,p50]}")
+            echo "| $conns | $(kind_label "$kind") | $a | $b | $(sub_or_na "$b" "$a") | ${R[$ma,$conns,$kind,through,rps]} | ${R[$mb,$conns,$kind,through,rps]} | $(ratio "${R[$mb,$conns,$kind,through,rps]}" "${R[$ma,$conns,$kind,through,rps]}") | ${R[$ma,$conns,$kind,cpu]} / ${R[$mb,$conns,$kind,cpu]} |"
+        done
+    done
+}
+
 report() {
     echo "## Gateway load bench — $(date -u +'%Y-%m-%d %H:%M UTC')"
     echo
@@ -902,34 +919,11 @@ report() {
         [[ $m == sqlite ]] && have_sq=1
         [[ $m == telemetry ]] && have_te=1
     done
-    local a b
     if ((have_pt && have_tr)); then
-        echo
-        echo "### Same-wire pass-through vs cross-wire translation (same Anthropic upstream, same run)"
-        echo
-        echo "| conns | kind | same-wire Δp50 | translation Δp50 | translation − same-wire | same-wire req/s | translation req/s | CPU µs/req same-wire / translation |"
-        echo "|---:|---|---:|---:|---:|---:|---:|---:|"
-        for conns in "${CONNS_LIST[@]}"; do
-            for kind in "${KINDS[@]}"; do
-                a=$(sub_or_na "${R[passthrough,$conns,$kind,through,p50]}" "${R[passthrough,$conns,$kind,direct,p50]}")
-                b=$(sub_or_na "${R[translate,$conns,$kind,through,p50]}" "${R[translate,$conns,$kind,direct,p50]}")
-                echo "| $conns | $(kind_label "$kind") | $a | $b | $(sub_or_na "$b" "$a") | ${R[passthrough,$conns,$kind,through,rps]} | ${R[translate,$conns,$kind,through,rps]} | ${R[passthrough,$conns,$kind,cpu]} / ${R[translate,$conns,$kind,cpu]} |"
-            done
-        done
+        compare_modes passthrough translate "Same-wire pass-through vs cross-wire translation (same Anthropic upstream, same run)" same-wire translation
     fi
     if ((have_sq && have_te)); then
-        echo
-        echo "### Exporters on (telemetry) vs off (sqlite), same run"
-        echo
-        echo "| conns | kind | off Δp50 | on Δp50 | on − off | off req/s | on req/s | on/off req/s | CPU µs/req off / on |"
-        echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|"
-        for conns in "${CONNS_LIST[@]}"; do
-            for kind in "${KINDS[@]}"; do
-                a=$(sub_or_na "${R[sqlite,$conns,$kind,through,p50]}" "${R[sqlite,$conns,$kind,direct,p50]}")
-                b=$(sub_or_na "${R[telemetry,$conns,$kind,through,p50]}" "${R[telemetry,$conns,$kind,direct,p50]}")
-                echo "| $conns | $(kind_label "$kind") | $a | $b | $(sub_or_na "$b" "$a") | ${R[sqlite,$conns,$kind,through,rps]} | ${R[telemetry,$conns,$kind,through,rps]} | $(ratio "${R[telemetry,$conns,$kind,through,rps]}" "${R[sqlite,$conns,$kind,through,rps]}") | ${R[sqlite,$conns,$kind,cpu]} / ${R[telemetry,$conns,$kind,cpu]} |"
-            done
-        done
+        compare_modes sqlite telemetry "Exporters on (telemetry) vs off (sqlite), same run" off on
     fi
     if ((MEM_DONE)); then
         echo
