@@ -1,21 +1,34 @@
 #!/usr/bin/env bash
-# Gateway load bench: the same wrk load directly against an nginx upstream serving fixed OpenAI bodies and through
-# `crux serve`, at 1 and 64 connections, non-stream and stream, with the SQLite store, with PostgreSQL, and with two
-# gateway instances sharing one PostgreSQL; then a memory phase of BENCH_MEM_REQUESTS requests.
-# Prints a Markdown report (also written to $BENCH_OUT if set). Everything runs on 127.0.0.1 and is cleaned up on exit.
+# Gateway load bench: the same wrk load directly against an nginx upstream serving fixed bodies, through "the floor"
+# (the thinnest parse-and-forward proxy, built from ../shared/floor when present) and through `crux serve`, at 1 and 64
+# connections, non-stream and stream, in several modes (store, exporters, same-wire pass-through, cross-wire
+# translation); then a memory phase of BENCH_MEM_REQUESTS requests.
+# Prints a Markdown report (also written to $BENCH_OUT if set) and keeps every wrk output in $BENCH_RAW_DIR.
+# Everything runs on 127.0.0.1 and is cleaned up on exit.
 #
 # Knobs (environment):
-#   BENCH_DURATION=10        seconds per measured run (direct and through)
-#   BENCH_WARMUP=2           seconds of warm-up before each pair of runs
+#   BENCH_DURATION=10        seconds per measured run (direct, floor, crux)
+#   BENCH_WARMUP=2           seconds of warm-up before each cell
 #   BENCH_QUICK=1            smoke mode: 3 s runs, 1 s warm-up, 20,000-request memory phase
-#   BENCH_MODES="sqlite postgres two-instances"   store modes to run; "telemetry" is sqlite with every exporter on
-#                            (push, StatsD, OTLP traces+metrics into local sinks), to compare with "sqlite" in one run
+#   BENCH_MODES="sqlite telemetry passthrough translate postgres two-instances"   modes to run:
+#                              sqlite         OpenAI client -> openai/groq targets (OpenAI upstream), SQLite store
+#                              telemetry      sqlite with every exporter on (push, StatsD, OTLP traces+metrics into
+#                                             local sinks), to compare with "sqlite" in one run
+#                              passthrough    Anthropic client (/v1/messages) -> anthropic/... (same wire), SQLite
+#                              translate      OpenAI client (/v1/chat/completions) -> anthropic/... (cross wire), SQLite
+#                              postgres, two-instances   the OpenAI load on PostgreSQL (one or two gateways)
+#   BENCH_FLOOR_SRC=../shared/floor   the floor's source (copied to BENCH_FLOOR_DIR and built there, never in the repo);
+#                            BENCH_NO_FLOOR=1 skips it
+#   BENCH_FLOOR_DIR=/tmp/crux-floor   where the floor is copied and built (its own target dir; reused between runs)
 #   BENCH_MEM_REQUESTS=200000  requests in the memory phase; BENCH_SKIP_MEM=1 skips it
 #   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/postgres   admin URL used to create/drop the bench database
 #   BENCH_WRK_THREADS=2      wrk threads at 64 connections (1 at 1 connection)
 #   BENCH_OUT=FILE           also write the report there
-#   BENCH_KEEP=1             keep the temp dir (wrk outputs, nginx and gateway logs) and print its path
+#   BENCH_RAW_DIR=DIR        where the raw rows go (every wrk output, gateway logs, the report); default
+#                            target/bench-runs/<UTC time>
+#   BENCH_KEEP=1             keep the temp dir (nginx config, bodies) and print its path
 #   BENCH_NO_BUILD=1         use the existing target/release/crux without building
+#   BENCH_CRUX=PATH          benchmark this crux binary instead of target/release/crux (implies BENCH_NO_BUILD=1)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -31,7 +44,7 @@ else
     WARMUP=${BENCH_WARMUP:-2}
     MEM_REQUESTS=${BENCH_MEM_REQUESTS:-200000}
 fi
-MODES=${BENCH_MODES:-"sqlite postgres two-instances"}
+MODES=${BENCH_MODES:-"sqlite telemetry passthrough translate postgres two-instances"}
 SKIP_MEM=${BENCH_SKIP_MEM:-0}
 PG_ADMIN_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" # no NOTICE chatter from DROP ... IF EXISTS
@@ -60,18 +73,46 @@ if ((${#need_install[@]})); then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
+if [[ -n ${BENCH_CRUX:-} ]]; then
+    BENCH_NO_BUILD=1
+elif [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
     log "building: cargo build --release -p crux-cli --locked"
     cargo build --release -p crux-cli --locked >&2
 fi
-CRUX="$ROOT/target/release/crux"
+CRUX=${BENCH_CRUX:-"$ROOT/target/release/crux"}
 # The commit the binary was built from (taken now: the tree may move while the bench runs).
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | head -n 1) ]]; then
     COMMIT+=" (with uncommitted changes)"
 fi
-[[ ${BENCH_NO_BUILD:-0} == 1 ]] && COMMIT+=" (BENCH_NO_BUILD: binary built earlier)"
+[[ ${BENCH_NO_BUILD:-0} == 1 ]] && COMMIT+=" (BENCH_NO_BUILD: binary $CRUX built earlier)"
 [[ -x $CRUX ]] || die "$CRUX not found (build it with: cargo build --release -p crux-cli --locked)"
+
+# The floor: copied out of the repo and built with its own target dir (reused when the source has not changed).
+FLOOR_SRC=${BENCH_FLOOR_SRC:-"$ROOT/../shared/floor"}
+FLOOR_DIR=${BENCH_FLOOR_DIR:-/tmp/crux-floor}
+FLOOR=""
+FLOOR_NOTE=""
+if [[ ${BENCH_NO_FLOOR:-0} == 1 ]]; then
+    FLOOR_NOTE="skipped (BENCH_NO_FLOOR=1)"
+elif [[ ! -f $FLOOR_SRC/Cargo.toml ]]; then
+    FLOOR_NOTE="skipped: no floor source at $FLOOR_SRC"
+    log "the floor is $FLOOR_NOTE"
+else
+    mkdir -p "$FLOOR_DIR"
+    if ! diff -rq -x target "$FLOOR_SRC" "$FLOOR_DIR/src-copy" >/dev/null 2>&1; then
+        rm -rf "$FLOOR_DIR/src-copy"
+        cp -r "$FLOOR_SRC" "$FLOOR_DIR/src-copy"
+        rm -rf "$FLOOR_DIR/src-copy/target"
+    fi
+    log "building the floor in $FLOOR_DIR (its own target dir)"
+    if (cd "$FLOOR_DIR/src-copy" && CARGO_TARGET_DIR="$FLOOR_DIR/target" cargo build --release -q >&2); then
+        FLOOR="$FLOOR_DIR/target/release/floor"
+    else
+        FLOOR_NOTE="skipped: the floor did not build"
+        log "the floor is $FLOOR_NOTE"
+    fi
+fi
 
 # ------------------------------------------------------------------------------------------------ state and cleanup
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/crux-bench.XXXXXX")
@@ -153,11 +194,26 @@ done
 SSE_BODY+=$(sse_frame '[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]')
 SSE_BODY+='data: {"id":"chatcmpl-bench0000000000000000000002","object":"chat.completion.chunk","created":1735689600,"model":"llama-3.3-70b-versatile","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":20,"total_tokens":29}}\n\ndata: [DONE]\n\n'
 
+# The same answer in Anthropic's Messages shape, and its SSE stream: message_start, a text block of 20 deltas,
+# message_delta with the usage, message_stop.
+A_JSON_BODY='{"id":"msg_bench00000000000000000001","type":"message","role":"assistant","model":"claude-3-5-haiku-20241022","content":[{"type":"text","text":"Hello! This is a fixed answer served by nginx for the Crux gateway benchmark. It is about as long as a short real reply, so parsing and re-encoding it costs what a real one would."}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":9,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":38,"service_tier":"standard"}}'
+a_event() { printf 'event: %s\\ndata: %s\\n\\n' "$1" "$2"; }
+A_SSE_BODY=$(a_event message_start '{"type":"message_start","message":{"id":"msg_bench00000000000000000002","type":"message","role":"assistant","model":"claude-3-5-haiku-20241022","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":9,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}')
+A_SSE_BODY+=$(a_event content_block_start '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}')
+for w in Hello '!' ' This' ' is' ' a' ' fixed' ' streamed' ' answer' ' served' ' by' ' nginx' ' for' ' the' ' Crux' ' gateway' ' bench' 'mark' ',' ' chunk' ' by chunk.'; do
+    A_SSE_BODY+=$(a_event content_block_delta "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"$w\"}}")
+done
+A_SSE_BODY+=$(a_event content_block_stop '{"type":"content_block_stop","index":0}')
+A_SSE_BODY+=$(a_event message_delta '{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":20}}')
+A_SSE_BODY+=$(a_event message_stop '{"type":"message_stop"}')
+
 # The bodies are static files at the request paths (nginx's `return` caps a literal at 4 KiB, the SSE body is larger).
 # nginx answers POST to a static file with 405; `error_page 405 =200 $uri` re-serves it as a GET with status 200.
-for prefix in json sse; do mkdir -p "$TMP/nginx/html/$prefix/v1/chat"; done
+for prefix in json sse ajson asse; do mkdir -p "$TMP/nginx/html/$prefix/v1/chat"; done
 printf '%s' "$JSON_BODY" >"$TMP/nginx/html/json/v1/chat/completions"
 printf '%b' "$SSE_BODY" >"$TMP/nginx/html/sse/v1/chat/completions"
+printf '%s' "$A_JSON_BODY" >"$TMP/nginx/html/ajson/v1/messages"
+printf '%b' "$A_SSE_BODY" >"$TMP/nginx/html/asse/v1/messages"
 # nginx workers started by root run as nobody: let them reach the bodies (the temp dir is 0700).
 chmod 711 "$TMP" "$TMP/nginx"
 chmod -R a+rX "$TMP/nginx/html"
@@ -191,6 +247,15 @@ http {
             default_type application/json;
             error_page 405 =200 \$uri;
         }
+        location /ajson/ {
+            default_type application/json;
+            error_page 405 =200 \$uri;
+        }
+        location /asse/ {
+            default_type text/event-stream;
+            add_header Cache-Control no-cache;
+            error_page 405 =200 \$uri;
+        }
         location /sse/ {
             default_type text/event-stream;
             add_header Cache-Control no-cache;
@@ -213,15 +278,32 @@ done
 curl -fsS -X POST -d '{}' "$UP/json/v1/chat/completions" >"$TMP/run/probe.json" || die "nginx does not answer POST"
 curl -fsS -X POST -d '{}' "$UP/sse/v1/chat/completions" >"$TMP/run/probe.sse" || die "nginx does not answer POST (sse)"
 grep -q '^data: \[DONE\]$' "$TMP/run/probe.sse" || die "nginx SSE body is malformed"
+curl -fsS -X POST -d '{}' "$UP/ajson/v1/messages" >"$TMP/run/probe.ajson" || die "nginx does not answer POST (anthropic)"
+curl -fsS -X POST -d '{}' "$UP/asse/v1/messages" >"$TMP/run/probe.asse" || die "nginx does not answer POST (anthropic sse)"
+grep -q '^event: message_stop$' "$TMP/run/probe.asse" || die "nginx Anthropic SSE body is malformed"
 log "nginx upstream on $UP (json $(wc -c <"$TMP/run/probe.json") B, sse $(wc -c <"$TMP/run/probe.sse") B, $(grep -c '^data: ' "$TMP/run/probe.sse") frames)"
+log "  anthropic: json $(wc -c <"$TMP/run/probe.ajson") B, sse $(wc -c <"$TMP/run/probe.asse") B, $(grep -c '^event: ' "$TMP/run/probe.asse") events"
 
 # --------------------------------------------------------------------------------------------------- wrk scripts
-REQ_NONSTREAM='{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hello"}]}'
-REQ_STREAM='{"model":"groq/llama-3.3-70b-versatile","messages":[{"role":"user","content":"hello"}],"stream":true}'
-write_lua() { # FILE BODY
+# Client families: "openai" (Chat Completions to openai/groq targets on the OpenAI upstream), "anthropic" (Messages to
+# an anthropic target: same wire) and "translate" (Chat Completions to the same anthropic target: cross wire).
+declare -A REQ CLIENT_PATH
+REQ[openai,nonstream]='{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hello"}]}'
+REQ[openai,stream]='{"model":"groq/llama-3.3-70b-versatile","messages":[{"role":"user","content":"hello"}],"stream":true}'
+REQ[anthropic,nonstream]='{"model":"anthropic/claude-3-5-haiku-latest","max_tokens":256,"messages":[{"role":"user","content":"hello"}]}'
+REQ[anthropic,stream]='{"model":"anthropic/claude-3-5-haiku-latest","max_tokens":256,"messages":[{"role":"user","content":"hello"}],"stream":true}'
+REQ[translate,nonstream]='{"model":"anthropic/claude-3-5-haiku-latest","messages":[{"role":"user","content":"hello"}]}'
+REQ[translate,stream]='{"model":"anthropic/claude-3-5-haiku-latest","messages":[{"role":"user","content":"hello"}],"stream":true}'
+CLIENT_PATH[openai]=/v1/chat/completions
+CLIENT_PATH[anthropic]=/v1/messages
+CLIENT_PATH[translate]=/v1/chat/completions
+write_lua() { # FILE BODY [HEADER VALUE]
+    local extra=""
+    [[ -n ${3:-} ]] && extra="wrk.headers[\"$3\"] = \"$4\""
     cat >"$1" <<EOF
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+$extra
 wrk.body = '$2'
 done = function(summary, latency, requests)
     local e = summary.errors
@@ -232,15 +314,27 @@ done = function(summary, latency, requests)
 end
 EOF
 }
-write_lua "$TMP/run/nonstream.lua" "$REQ_NONSTREAM"
-write_lua "$TMP/run/stream.lua" "$REQ_STREAM"
+for fam in openai anthropic translate; do
+    for kind in nonstream stream; do
+        if [[ $fam == anthropic ]]; then
+            write_lua "$TMP/run/$fam-$kind.lua" "${REQ[$fam,$kind]}" anthropic-version 2023-06-01
+        else
+            write_lua "$TMP/run/$fam-$kind.lua" "${REQ[$fam,$kind]}"
+        fi
+    done
+done
 
-upstream_url() { # KIND
-    if [[ $1 == stream ]]; then echo "$UP/sse/v1/chat/completions"; else echo "$UP/json/v1/chat/completions"; fi
+upstream_url() { # FAMILY KIND: the nginx file the family's target reads
+    case $1,$2 in
+    openai,stream) echo "$UP/sse/v1/chat/completions" ;;
+    openai,*) echo "$UP/json/v1/chat/completions" ;;
+    *,stream) echo "$UP/asse/v1/messages" ;;
+    *) echo "$UP/ajson/v1/messages" ;;
+    esac
 }
 
 # wrk_once NAME URL KIND CONNS THREADS SECONDS: runs wrk and prints its BENCH line (or nothing).
-wrk_once() {
+wrk_once() { # KIND names the script: FAMILY-KIND
     local name=$1 url=$2 kind=$3 conns=$4 threads=$5 secs=$6
     timeout $((secs + 30)) wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 5s --latency \
         -s "$TMP/run/$kind.lua" "$url" >"$TMP/logs/$name.txt" 2>&1 || true
@@ -300,8 +394,10 @@ status_kb() { # PID FIELD (VmRSS or VmHWM)
     awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
 }
 
-start_gateway() { # NAME DATABASE_URL [CONFIG]
-    local name=$1 db=$2 config=${3:-} port pid
+# start_gateway NAME DATABASE_URL CONFIG FAMILY "KINDS" [ANTHROPIC_PREFIX]: one `crux serve`, checked with one request
+# of each of KINDS in FAMILY's shape before any timing. ANTHROPIC_PREFIX (ajson or asse) picks the Anthropic body.
+start_gateway() {
+    local name=$1 db=$2 config=$3 fam=$4 kinds=$5 aprefix=${6:-ajson} port pid
     free_port
     port=$PORT
     mkdir -p "$TMP/gw-$name"
@@ -313,26 +409,88 @@ start_gateway() { # NAME DATABASE_URL [CONFIG]
             CRUX_DATABASE_URL="$db" CRUX_LOG=warn CRUX_LOG_FORMAT=text \
             OPENAI_BASE_URL="$UP/json/v1" OPENAI_API_KEY=sk-bench-not-a-real-key \
             GROQ_BASE_URL="$UP/sse/v1" GROQ_API_KEY=gsk-bench-not-a-real-key \
-            "$CRUX" ${config:+--config "$config"} serve --listen "127.0.0.1:$port"
+            ANTHROPIC_BASE_URL="$UP/$aprefix" ANTHROPIC_API_KEY=sk-ant-bench-not-a-real-key \
+            ${GW_WRAP:-} "$CRUX" ${config:+--config "$config"} serve --listen "127.0.0.1:$port"
     ) >"$TMP/logs/gateway-$name.log" 2>&1 &
     pid=$!
     PIDS+=("$pid")
-    if ! wait_http "http://127.0.0.1:$port/health" 30; then
+    if ! wait_http "http://127.0.0.1:$port/health" "${GW_START_SECS:-30}"; then
         cat "$TMP/logs/gateway-$name.log" >&2
         die "gateway $name did not answer /health"
     fi
-    # One request of each kind proves the wiring before any timing.
-    local code
-    code=$(curl -sS -o "$TMP/run/check-$name.json" -w '%{http_code}' -H 'content-type: application/json' \
-        -d "$REQ_NONSTREAM" "http://127.0.0.1:$port/v1/chat/completions")
-    [[ $code == 200 ]] || die "gateway $name non-stream check answered $code: $(head -c 300 "$TMP/run/check-$name.json")"
-    code=$(curl -sS -N -o "$TMP/run/check-$name.sse" -w '%{http_code}' -H 'content-type: application/json' \
-        -d "$REQ_STREAM" "http://127.0.0.1:$port/v1/chat/completions")
-    [[ $code == 200 ]] && grep -q '^data: \[DONE\]' "$TMP/run/check-$name.sse" ||
-        die "gateway $name stream check answered $code: $(head -c 300 "$TMP/run/check-$name.sse")"
+    local code kind url="http://127.0.0.1:$port${CLIENT_PATH[$fam]}" hdr=(-H 'content-type: application/json')
+    [[ $fam == anthropic ]] && hdr+=(-H 'anthropic-version: 2023-06-01')
+    for kind in $kinds; do
+        code=$(curl -sS -N -o "$TMP/run/check-$name-$kind" -w '%{http_code}' "${hdr[@]}" -d "${REQ[$fam,$kind]}" "$url")
+        [[ $code == 200 ]] || die "gateway $name $kind check answered $code: $(head -c 300 "$TMP/run/check-$name-$kind")"
+        if [[ $kind == stream ]]; then
+            grep -q '^data: \[DONE\]\|^event: message_stop' "$TMP/run/check-$name-$kind" ||
+                die "gateway $name stream check: no end of stream in $(head -c 300 "$TMP/run/check-$name-$kind")"
+        fi
+    done
     GW_PIDS+=("$pid")
-    GW_URLS+=("http://127.0.0.1:$port/v1/chat/completions")
+    GW_URLS+=("$url")
     log "gateway $name pid $pid on 127.0.0.1:$port (store $db)"
+}
+
+family_of() { # MODE -> client family
+    case $1 in
+    passthrough) echo anthropic ;;
+    translate) echo translate ;;
+    *) echo openai ;;
+    esac
+}
+
+# telemetry_setup: local sinks (HTTP 200 for OTLP and push, a UDP reader for StatsD), started once, and a config
+# with every exporter on; sets TELEMETRY_TOML.
+TELEMETRY_TOML=""
+telemetry_setup() {
+    [[ -n $TELEMETRY_TOML ]] && return 0
+    # Local sinks: HTTP 200 for OTLP and push, a UDP reader for StatsD.
+    free_port; SINK_HTTP=$PORT; free_port; SINK_UDP=$PORT
+    python3 - "$SINK_HTTP" "$SINK_UDP" >"$TMP/logs/sinks.log" 2>&1 <<'PY' &
+import http.server, socket, sys, threading
+class H(http.server.BaseHTTPRequestHandler):
+    def _ok(self):
+        self.rfile.read(int(self.headers.get("content-length") or 0)); self.send_response(200)
+        self.send_header("content-length", "0"); self.end_headers()
+    do_POST = do_PUT = _ok
+    def log_message(self, *a): pass
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", int(sys.argv[2])))
+threading.Thread(target=lambda: [u.recv(65536) for _ in iter(int, 1)], daemon=True).start()
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+    PIDS+=($!)
+    cat >"$TMP/telemetry.toml" <<TOML
+[telemetry]
+prometheus = true
+push = { url = "http://127.0.0.1:$SINK_HTTP", interval_ms = 1000 }
+statsd = { addr = "127.0.0.1:$SINK_UDP", flush_ms = 1000 }
+otlp = { endpoint = "http://127.0.0.1:$SINK_HTTP", interval_ms = 1000 }
+TOML
+    TELEMETRY_TOML="$TMP/telemetry.toml"
+}
+
+# floor_url UPSTREAM_URL MODE: sets FURL to a floor instance forwarding to UPSTREAM_URL (started once, then reused;
+# no subshell: PIDS must persist); MODE is "parse" (parse and re-serialize both ways, the issue's floor) or "raw"
+# (bytes as they are; used for SSE bodies, which the floor buffers whole).
+declare -A FLOOR_URLS
+FLOOR_PIDS=()
+floor_url() {
+    local key="$1 $2"
+    if [[ -z ${FLOOR_URLS[$key]:-} ]]; then
+        free_port
+        "$FLOOR" "127.0.0.1:$PORT" "$1" "$2" >"$TMP/logs/floor-$PORT.log" 2>&1 &
+        PIDS+=($!)
+        FLOOR_PIDS+=($!)
+        FLOOR_URLS[$key]="http://127.0.0.1:$PORT/v1/chat/completions"
+        local i
+        for i in $(seq 1 50); do
+            curl -fsS -o /dev/null --max-time 1 -X POST -d '{}' "${FLOOR_URLS[$key]}" 2>/dev/null && break
+            sleep 0.1
+        done
+    fi
+    FURL=${FLOOR_URLS[$key]}
 }
 
 stop_gateways() {
@@ -350,7 +508,7 @@ metrics_count() { # URL of /metrics: sum of crux_requests_total, or empty
 # Chat logs written to the store, as "N" or a reason.
 store_rows() { # MODE DATABASE_URL
     local mode=$1 db=$2 n
-    if [[ $mode == sqlite || $mode == telemetry ]]; then
+    if [[ $db == sqlite://* ]]; then
         local file=${db#sqlite://}
         file=${file%%\?*}
         [[ -f $file ]] || { echo "no (store file never created)"; return; }
@@ -371,14 +529,109 @@ pg_create() { # sets DB_URL to a new database (no subshell: PG_DBS must persist 
     DB_URL="${PG_ADMIN_URL%/*}/$db"
 }
 
+# ------------------------------------------------------------------------------------ instruction counts (callgrind)
+# BENCH_CALLGRIND=N: instead of the wrk runs, count the CPU instructions per request (all threads, the store writer
+# included) of the gateway in each mode of BENCH_MODES (sqlite, telemetry, passthrough, translate) and of the floor:
+# each runs under `valgrind --tool=callgrind`, gets 100 warm-up requests, then N requests from `ab -k -c 1` with
+# collection on. Instruction counts do not depend on the machine's load, so they show what a change bought.
+if [[ -n ${BENCH_CALLGRIND:-} ]]; then
+    [[ $BENCH_CALLGRIND =~ ^[0-9]+$ ]] || die "BENCH_CALLGRIND must be a whole number"
+    command -v valgrind >/dev/null 2>&1 || die "BENCH_CALLGRIND needs valgrind (apt-get install valgrind)"
+    command -v ab >/dev/null 2>&1 || die "BENCH_CALLGRIND needs ab (apt-get install apache2-utils)"
+    CG_N=$BENCH_CALLGRIND
+    declare -A CG
+    # callgrind_one NAME PID URL FAMILY KIND: warm up, collect N requests, sets CG[NAME]=instructions per request.
+    callgrind_one() {
+        local name=$1 pid=$2 url=$3 fam=$4 kind=$5 hdr=()
+        printf '%s' "${REQ[$fam,$kind]}" >"$TMP/run/cg-body.json"
+        [[ $fam == anthropic ]] && hdr=(-H 'anthropic-version: 2023-06-01')
+        ab -q -k -c 1 -n 100 -T application/json "${hdr[@]}" -p "$TMP/run/cg-body.json" "$url" >"$TMP/logs/cg-$name-warm.txt" 2>&1 || true
+        callgrind_control -i on "$pid" >/dev/null
+        ab -q -k -c 1 -n "$CG_N" -T application/json "${hdr[@]}" -p "$TMP/run/cg-body.json" "$url" >"$TMP/logs/cg-$name.txt" 2>&1 || true
+        sleep 1 # the chat-log writer flushes its batch
+        callgrind_control -d "$pid" >/dev/null
+        callgrind_control -i off "$pid" >/dev/null
+        local total failed
+        total=$(awk '/^(summary|totals):/ { s += $2 } END { printf "%d", s }' "$TMP/cg/$name".out* 2>/dev/null)
+        failed=$(awk '/^Failed requests:/ { print $3 }' "$TMP/logs/cg-$name.txt")
+        CG[$name]=$(awk -v t="$total" -v n="$CG_N" 'BEGIN { printf "%.0f", t / n }')
+        CG[$name,failed]=${failed:-NA}
+        log "callgrind $name: ${CG[$name]} instructions per request (failed: ${failed:-NA})"
+    }
+    mkdir -p "$TMP/cg"
+    CG_ROWS=()
+    for mode in $MODES; do
+        case $mode in
+        sqlite | telemetry | passthrough | translate) ;;
+        *) log "callgrind: mode $mode skipped (sqlite, telemetry, passthrough, translate)"; continue ;;
+        esac
+        fam=$(family_of "$mode")
+        config=""
+        if [[ $mode == telemetry ]]; then
+            telemetry_setup
+            config=$TELEMETRY_TOML
+        fi
+        for kind in "${KINDS[@]}"; do
+            aprefix=ajson
+            [[ $kind == stream ]] && aprefix=asse
+            GW_WRAP="valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file=$TMP/cg/$mode-$kind.out.%p"
+            GW_START_SECS=180
+            start_gateway "cg-$mode-$kind" "sqlite://$TMP/cg-$mode-$kind.db" "$config" "$fam" "$kind" "$aprefix"
+            unset GW_WRAP GW_START_SECS
+            callgrind_one "$mode-$kind" "${GW_PIDS[0]}" "${GW_URLS[0]}" "$fam" "$kind"
+            CG_ROWS+=("$mode-$kind")
+            stop_gateways
+        done
+    done
+    if [[ -n $FLOOR ]]; then
+        free_port
+        valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$TMP/cg/floor-nonstream.out.%p" \
+            "$FLOOR" "127.0.0.1:$PORT" "$(upstream_url openai nonstream)" parse >"$TMP/logs/cg-floor.log" 2>&1 &
+        fpid=$!
+        PIDS+=("$fpid")
+        for i in $(seq 1 300); do
+            curl -fsS -o /dev/null --max-time 1 -X POST -d '{}' "http://127.0.0.1:$PORT/v1/chat/completions" 2>/dev/null && break
+            sleep 0.2
+        done
+        callgrind_one floor-nonstream "$fpid" "http://127.0.0.1:$PORT/v1/chat/completions" openai nonstream
+        CG_ROWS+=(floor-nonstream)
+        kill_pid "$fpid"
+    fi
+    {
+        echo "## Instructions per request (callgrind) — $(date -u +'%Y-%m-%d %H:%M UTC')"
+        echo
+        echo "- commit: $COMMIT; $CG_N requests per row after 100 warm-up, \`ab -k -c 1\`, every thread of the process counted"
+        echo "- load (does not change the counts): \`$(uptime)\`"
+        echo
+        echo "| mode-kind | instructions per request | failed requests |"
+        echo "|---|---:|---:|"
+        for r in "${CG_ROWS[@]}"; do echo "| $r | ${CG[$r]} | ${CG[$r,failed]} |"; done
+    } >"$TMP/logs/callgrind.md"
+    cat "$TMP/logs/callgrind.md"
+    RAW_DIR=${BENCH_RAW_DIR:-"$ROOT/target/bench-runs/$(date -u +%Y%m%dT%H%M%SZ)-callgrind"}
+    mkdir -p "$RAW_DIR"
+    cp -r "$TMP/logs/." "$TMP/cg" "$RAW_DIR/"
+    log "raw rows and callgrind profiles kept in $RAW_DIR (callgrind_annotate FILE)"
+    exit 0
+fi
+
 # --------------------------------------------------------------------------------------------------- the runs
 START_TS=$(date +%s)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+UPTIME_BEFORE=$(uptime)
 busy_procs() { pgrep -c -x 'rustc|cargo|cc1|cc1plus|ld|clang' 2>/dev/null || true; }
 BUSY_BEFORE=$(busy_procs)
 CLK_TCK=$(getconf CLK_TCK)
 
-declare -A R        # results: R[mode,conns,kind,direct|through,p50|p99|rps|req|err] and more
+sub_or_na() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "NA" || b == "NA" || a == "" || b == "") print "NA"; else printf "%+d", a - b }'; }
+cpu_per_req() { # TICKS REQUESTS -> µs of CPU per request
+    if [[ ${2:-0} == 0 ]]; then echo NA; return; fi
+    awk -v t="$1" -v hz="$CLK_TCK" -v n="$2" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }'
+}
+
+# Results: R[mode,conns,kind,direct|through,p50|p99|rps|err], R[mode,conns,kind,cpu], and the floor's cells
+# R[floor,UPSTREAM_URL,conns,p50|p99|rps|err|dp50|dp99|cpu] (measured once per upstream body, beside that mode's direct).
+declare -A R
 declare -A MODE_NOTE
 RAN_MODES=()
 THROUGH64_RPS=""
@@ -388,9 +641,16 @@ if ! command -v psql >/dev/null 2>&1 || ! psql "$PG_ADMIN_URL" -qAt -c 'SELECT 1
     pg_ok=0
 fi
 
+# measure NAME SCRIPT CONNS URL...: a measured run; sets M=(p50 p99 rps requests errors).
+measure() {
+    local name=$1 script=$2 conns=$3
+    shift 3
+    read -r -a M < <(run_load "$name" "$script" "$conns" "$DURATION" "$@")
+}
+
 for mode in $MODES; do
     case $mode in
-    sqlite | telemetry) ;;
+    sqlite | telemetry | passthrough | translate) ;;
     postgres | two-instances)
         if ((pg_ok == 0)); then
             log "skipping $mode: PostgreSQL not reachable at $PG_ADMIN_URL"
@@ -398,55 +658,51 @@ for mode in $MODES; do
             continue
         fi
         ;;
-    *) die "unknown mode '$mode' (sqlite, telemetry, postgres, two-instances)" ;;
+    *) die "unknown mode '$mode' (sqlite, telemetry, passthrough, translate, postgres, two-instances)" ;;
     esac
-    log "=== mode $mode"
+    fam=$(family_of "$mode")
+    log "=== mode $mode (client family $fam)"
+    declare -A KGW=()   # per-kind gateway URL, for modes with one gateway per upstream body
+    DB_URLS=()
     case $mode in
     sqlite)
-        DB_URL="sqlite://$TMP/crux-sqlite.db"
-        start_gateway "$mode" "$DB_URL"
+        DB_URLS=("sqlite://$TMP/crux-sqlite.db")
+        start_gateway "$mode" "${DB_URLS[0]}" "" "$fam" "nonstream stream"
         ;;
     telemetry)
-        # Local sinks: HTTP 200 for OTLP and push, a UDP reader for StatsD.
-        free_port; SINK_HTTP=$PORT; free_port; SINK_UDP=$PORT
-        python3 - "$SINK_HTTP" "$SINK_UDP" >"$TMP/logs/sinks.log" 2>&1 <<'PY' &
-import http.server, socket, sys, threading
-class H(http.server.BaseHTTPRequestHandler):
-    def _ok(self):
-        self.rfile.read(int(self.headers.get("content-length") or 0)); self.send_response(200)
-        self.send_header("content-length", "0"); self.end_headers()
-    do_POST = do_PUT = _ok
-    def log_message(self, *a): pass
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", int(sys.argv[2])))
-threading.Thread(target=lambda: [u.recv(65536) for _ in iter(int, 1)], daemon=True).start()
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
-        PIDS+=($!)
-        cat >"$TMP/telemetry.toml" <<TOML
-[telemetry]
-prometheus = true
-push = { url = "http://127.0.0.1:$SINK_HTTP", interval_ms = 1000 }
-statsd = { addr = "127.0.0.1:$SINK_UDP", flush_ms = 1000 }
-otlp = { endpoint = "http://127.0.0.1:$SINK_HTTP", interval_ms = 1000 }
-TOML
-        DB_URL="sqlite://$TMP/crux-telemetry.db"
-        start_gateway "$mode" "$DB_URL" "$TMP/telemetry.toml"
+        telemetry_setup
+        DB_URLS=("sqlite://$TMP/crux-telemetry.db")
+        start_gateway "$mode" "${DB_URLS[0]}" "$TELEMETRY_TOML" "$fam" "nonstream stream"
+        ;;
+    passthrough | translate)
+        # nginx cannot tell a streamed request from the body, so one gateway reads the JSON file, one the SSE file.
+        DB_URLS=("sqlite://$TMP/crux-$mode-json.db" "sqlite://$TMP/crux-$mode-sse.db")
+        start_gateway "$mode-json" "${DB_URLS[0]}" "" "$fam" nonstream ajson
+        KGW[nonstream]=${GW_URLS[-1]}
+        start_gateway "$mode-sse" "${DB_URLS[1]}" "" "$fam" stream asse
+        KGW[stream]=${GW_URLS[-1]}
         ;;
     postgres)
         pg_create pg
-        start_gateway "$mode" "$DB_URL"
+        DB_URLS=("$DB_URL")
+        start_gateway "$mode" "$DB_URL" "" "$fam" "nonstream stream"
         ;;
     two-instances)
         pg_create pg2
-        start_gateway "$mode-a" "$DB_URL"
-        start_gateway "$mode-b" "$DB_URL"
+        DB_URLS=("$DB_URL")
+        start_gateway "$mode-a" "$DB_URL" "" "$fam" "nonstream stream"
+        start_gateway "$mode-b" "$DB_URL" "" "$fam" "nonstream stream"
         ;;
     esac
     for conns in "${CONNS_LIST[@]}"; do
         for kind in "${KINDS[@]}"; do
-            up=$(upstream_url "$kind")
+            up=$(upstream_url "$fam" "$kind")
+            script="$fam-$kind"
             # Through URLs: every instance at 64 connections, the first one alone at 1 connection.
-            if ((conns == 1)); then
+            if [[ -n ${KGW[$kind]:-} ]]; then
+                through=("${KGW[$kind]}")
+                direct=("$up")
+            elif ((conns == 1)); then
                 through=("${GW_URLS[0]}")
                 direct=("$up")
             else
@@ -454,27 +710,42 @@ TOML
                 direct=()
                 for _ in "${GW_URLS[@]}"; do direct+=("$up"); done
             fi
+            # The floor, once per upstream body (same-wire and translation share the Anthropic one).
+            fkey="$up,$conns"
+            floor=()
+            if [[ -n $FLOOR && -z ${R[floor,$fkey,rps]:-} ]]; then
+                if [[ $kind == stream ]]; then floor_url "$up" raw; else floor_url "$up" parse; fi
+                floor=("$FURL")
+            fi
             tag="$mode-c$conns-$kind"
-            log "$tag: warm-up ${WARMUP}s, then direct ${DURATION}s and through ${DURATION}s"
+            log "$tag: warm-up ${WARMUP}s, then direct${floor:+, floor} and crux ${DURATION}s each"
             if ((WARMUP > 0)); then
-                run_load "$tag-warm-direct" "$kind" "$conns" 1 "${direct[@]}" >/dev/null
-                run_load "$tag-warm-through" "$kind" "$conns" "$WARMUP" "${through[@]}" >/dev/null
+                run_load "$tag-warm-direct" "$script" "$conns" 1 "${direct[@]}" >/dev/null
+                ((${#floor[@]})) && run_load "$tag-warm-floor" "$script" "$conns" 1 "${floor[@]}" >/dev/null
+                run_load "$tag-warm-crux" "$script" "$conns" "$WARMUP" "${through[@]}" >/dev/null
             fi
-            read -r a b c d e < <(run_load "$tag-direct" "$kind" "$conns" "$DURATION" "${direct[@]}")
-            R[$mode,$conns,$kind,direct,p50]=$a R[$mode,$conns,$kind,direct,p99]=$b
-            R[$mode,$conns,$kind,direct,rps]=$c R[$mode,$conns,$kind,direct,err]=$e
+            measure "$tag-direct" "$script" "$conns" "${direct[@]}"
+            R[$mode,$conns,$kind,direct,p50]=${M[0]} R[$mode,$conns,$kind,direct,p99]=${M[1]}
+            R[$mode,$conns,$kind,direct,rps]=${M[2]} R[$mode,$conns,$kind,direct,err]=${M[4]}
+            if ((${#floor[@]})); then
+                t0=$(cpu_ticks "${FLOOR_PIDS[@]}")
+                measure "$tag-floor" "$script" "$conns" "${floor[@]}"
+                t1=$(cpu_ticks "${FLOOR_PIDS[@]}")
+                R[floor,$fkey,p50]=${M[0]} R[floor,$fkey,p99]=${M[1]} R[floor,$fkey,rps]=${M[2]} R[floor,$fkey,err]=${M[4]}
+                R[floor,$fkey,dp50]=$(sub_or_na "${M[0]}" "${R[$mode,$conns,$kind,direct,p50]}")
+                R[floor,$fkey,dp99]=$(sub_or_na "${M[1]}" "${R[$mode,$conns,$kind,direct,p99]}")
+                R[floor,$fkey,cpu]=$(cpu_per_req $((t1 - t0)) "${M[3]}")
+                log "$tag: floor p50 ${M[0]}us rps ${M[2]}"
+            fi
             t0=$(cpu_ticks "${GW_PIDS[@]}")
-            read -r a b c d e < <(run_load "$tag-through" "$kind" "$conns" "$DURATION" "${through[@]}")
+            measure "$tag-crux" "$script" "$conns" "${through[@]}"
             t1=$(cpu_ticks "${GW_PIDS[@]}")
-            R[$mode,$conns,$kind,through,p50]=$a R[$mode,$conns,$kind,through,p99]=$b
-            R[$mode,$conns,$kind,through,rps]=$c R[$mode,$conns,$kind,through,err]=$e
-            if [[ $d != 0 ]]; then
-                R[$mode,$conns,$kind,cpu]=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$d" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }')
-            else
-                R[$mode,$conns,$kind,cpu]=NA
-            fi
-            log "$tag: direct p50 ${R[$mode,$conns,$kind,direct,p50]}us rps ${R[$mode,$conns,$kind,direct,rps]} | through p50 $a us p99 $b us rps $c"
-            if [[ $mode == sqlite && $conns == 64 && $kind == nonstream ]]; then THROUGH64_RPS=$c; fi
+            R[$mode,$conns,$kind,through,p50]=${M[0]} R[$mode,$conns,$kind,through,p99]=${M[1]}
+            R[$mode,$conns,$kind,through,rps]=${M[2]} R[$mode,$conns,$kind,through,err]=${M[4]}
+            R[$mode,$conns,$kind,cpu]=$(cpu_per_req $((t1 - t0)) "${M[3]}")
+            R[$mode,$conns,$kind,fkey]=$fkey
+            log "$tag: direct p50 ${R[$mode,$conns,$kind,direct,p50]}us rps ${R[$mode,$conns,$kind,direct,rps]} | crux p50 ${M[0]} us p99 ${M[1]} us rps ${M[2]}"
+            if [[ $mode == sqlite && $conns == 64 && $kind == nonstream ]]; then THROUGH64_RPS=${M[2]}; fi
         done
     done
     hwm=0 rss=0
@@ -485,8 +756,11 @@ TOML
     done
     R[$mode,hwm]=$hwm R[$mode,rss]=$rss
     sleep 2 # let a write queue flush before counting rows
-    R[$mode,store]=$(store_rows "$mode" "$DB_URL")
+    rows=()
+    for db in "${DB_URLS[@]}"; do rows+=("$(store_rows "$mode" "$db")"); done
+    R[$mode,store]=$(IFS=';'; echo "${rows[*]}" | sed 's/;/; /g')
     stop_gateways
+    unset KGW
     RAN_MODES+=("$mode")
 done
 
@@ -495,7 +769,7 @@ MEM_DONE=0
 if [[ $SKIP_MEM != 1 ]] && ((MEM_REQUESTS > 0)); then
     log "=== memory phase: $MEM_REQUESTS requests at 64 connections (non-stream and stream, alternating 5 s chunks), SQLite store"
     MEM_DB="sqlite://$TMP/crux-mem.db"
-    start_gateway mem "$MEM_DB"
+    start_gateway mem "$MEM_DB" "" openai "nonstream stream"
     gw=${GW_PIDS[0]}
     murl=${GW_URLS[0]%/v1/chat/completions}/metrics
     rate=${THROUGH64_RPS:-2000}
@@ -514,7 +788,7 @@ if [[ $SKIP_MEM != 1 ]] && ((MEM_REQUESTS > 0)); then
             fi
             kind=nonstream
             ((chunk % 2)) && kind=stream
-            timeout 40 wrk -t"$WRK_THREADS" -c64 -d5s --timeout 5s -s "$TMP/run/$kind.lua" "${GW_URLS[0]}" \
+            timeout 40 wrk -t"$WRK_THREADS" -c64 -d5s --timeout 5s -s "$TMP/run/openai-$kind.lua" "${GW_URLS[0]}" \
                 >"$TMP/logs/mem-$chunk.txt" 2>&1 &
             wrk_pid=$!
             PIDS+=("$wrk_pid")
@@ -545,11 +819,11 @@ fi
 
 END_TS=$(date +%s)
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+UPTIME_AFTER=$(uptime)
 BUSY_AFTER=$(busy_procs)
 
 # ---------------------------------------------------------------------------------------------------------- report
 mb() { awk -v k="$1" 'BEGIN { if (k == "" || k == "NA") print "NA"; else printf "%.1f", k / 1024 }'; }
-sub_or_na() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "NA" || b == "NA") print "NA"; else printf "%+d", a - b }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "NA"; else printf "%.1f%%", 100 * a / b }'; }
 check_le() { # VALUE LIMIT -> ✅/❌ (NA counts as ❌)
     awk -v v="$1" -v l="$2" 'BEGIN { if (v == "NA" || v == "") print "❌"; else if (v + 0 <= l + 0) print "✅"; else print "❌" }'
@@ -561,44 +835,96 @@ kind_label() { if [[ $1 == stream ]]; then echo stream; else echo non-stream; fi
 
 CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 
+mode_label() {
+    case $1 in
+    passthrough) echo "passthrough (Anthropic → anthropic, same wire)" ;;
+    translate) echo "translate (OpenAI → anthropic, cross wire)" ;;
+    telemetry) echo "telemetry (sqlite, every exporter on)" ;;
+    *) echo "$1" ;;
+    esac
+}
+# Δ of crux minus Δ of the floor for one cell ("NA" without a floor).
+fl() { # MODE CONNS KIND FIELD
+    local k=${R[$1,$2,$3,fkey]:-}
+    if [[ -n $k && -n ${R[floor,$k,$4]:-} ]]; then echo "${R[floor,$k,$4]}"; else echo NA; fi
+}
+num_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "NA" || b == "NA" || b + 0 == 0) print "NA"; else printf "%.2f", a / b }'; }
+
+# compare_modes A B TITLE NAME_A NAME_B: the two modes' overheads and throughput side by side, cell by cell.
+compare_modes() {
+    local ma=$1 mb=$2 a b conns kind
+    echo
+    echo "### $3"
+    echo
+    echo "| conns | kind | $4 Δp50 | $5 Δp50 | $5 − $4 | $4 req/s | $5 req/s | $5/$4 req/s | CPU µs/req $4 / $5 |"
+    echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+    for conns in "${CONNS_LIST[@]}"; do
+        for kind in "${KINDS[@]}"; do
+            a=$(sub_or_na "${R[$ma,$conns,$kind,through,p50]}" "${R[$ma,$conns,$kind,direct,p50]}")
+            b=$(sub_or_na "${R[$mb,$conns,$kind,through,p50]}" "${R[$mb,$conns,$kind,direct,p50]}")
+            echo "| $conns | $(kind_label "$kind") | $a | $b | $(sub_or_na "$b" "$a") | ${R[$ma,$conns,$kind,through,rps]} | ${R[$mb,$conns,$kind,through,rps]} | $(ratio "${R[$mb,$conns,$kind,through,rps]}" "${R[$ma,$conns,$kind,through,rps]}") | ${R[$ma,$conns,$kind,cpu]} / ${R[$mb,$conns,$kind,cpu]} |"
+        done
+    done
+}
+
 report() {
     echo "## Gateway load bench — $(date -u +'%Y-%m-%d %H:%M UTC')"
     echo
     echo "- machine: $(nproc) cores, ${CPU_MODEL:-unknown CPU}, $(uname -sr), $(awk '/MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo)"
     echo "- commit: $COMMIT; wrk $(wrk -v 2>&1 | awk 'NR == 1 { print $2 }'), nginx $("$NGINX" -v 2>&1 | sed 's|.*nginx/||')"
-    echo "- runs: ${DURATION} s each (direct, then through), ${WARMUP} s warm-up per pair; wrk threads: 1 at 1 connection, ${WRK_THREADS} at 64$([[ $QUICK == 1 ]] && echo '; QUICK smoke mode')"
-    echo "- load average before: $LOAD_BEFORE, after: $LOAD_AFTER; compiler/linker processes running before: ${BUSY_BEFORE:-0}, after: ${BUSY_AFTER:-0}; wall time $((END_TS - START_TS)) s"
-    echo "- upstream: nginx (1 worker, access log off) returning a fixed $(wc -c <"$TMP/run/probe.json")-byte chat.completion and a $(wc -c <"$TMP/run/probe.sse")-byte SSE stream of $(grep -c '^data: ' "$TMP/run/probe.sse") frames"
+    echo "- runs: ${DURATION} s each (direct, then the floor, then crux), ${WARMUP} s warm-up per cell; wrk threads: 1 at 1 connection, ${WRK_THREADS} at 64$([[ $QUICK == 1 ]] && echo '; QUICK smoke mode')"
+    echo "- the floor: ${FLOOR:+$FLOOR_SRC built in $FLOOR_DIR (parse mode for JSON bodies, raw mode for SSE, which it buffers whole)}${FLOOR_NOTE}"
+    echo "- load: \`uptime\` before: \`${UPTIME_BEFORE# }\`; after: \`${UPTIME_AFTER# }\`; compiler/linker processes running before: ${BUSY_BEFORE:-0}, after: ${BUSY_AFTER:-0}; wall time $((END_TS - START_TS)) s"
+    echo "- upstream: nginx (1 worker, access log off): OpenAI $(wc -c <"$TMP/run/probe.json")-byte chat.completion and $(wc -c <"$TMP/run/probe.sse")-byte SSE of $(grep -c '^data: ' "$TMP/run/probe.sse") frames; Anthropic $(wc -c <"$TMP/run/probe.ajson")-byte message and $(wc -c <"$TMP/run/probe.asse")-byte SSE of $(grep -c '^event: ' "$TMP/run/probe.asse") events"
+    echo "- raw rows (every wrk output, gateway logs): ${RAW_DIR}"
     echo
-    echo "Latencies in µs (wrk, whole response). Δ = through − direct. CPU = gateway CPU time per request through it."
+    echo "Latencies in µs (wrk, whole response). Δ = proxy − direct (same cell). CPU = the proxy's CPU time per request."
     echo
-    echo "| store | conns | kind | direct p50 | direct p99 | direct req/s | through p50 | through p99 | through req/s | Δp50 | Δp99 | through/direct | gw CPU µs/req | errors d/t |"
-    echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| mode | conns | kind | direct p50 | direct p99 | direct req/s | floor Δp50 | floor Δp99 | floor req/s | crux Δp50 | crux Δp99 | crux req/s | crux/floor req/s | crux/direct req/s | CPU µs/req crux (floor) | errors d/f/c |"
+    echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     local mode conns kind k
     for mode in "${RAN_MODES[@]}"; do
         for conns in "${CONNS_LIST[@]}"; do
             for kind in "${KINDS[@]}"; do
                 k="$mode,$conns,$kind"
-                printf '| %s | %s | %s | %s | %s | %.0f | %s | %s | %.0f | %s | %s | %s | %s | %s/%s |\n' \
+                printf '| %s | %s | %s | %s | %s | %.0f | %s | %s | %s | %s | %s | %.0f | %s | %s | %s (%s) | %s/%s/%s |\n' \
                     "$mode" "$conns" "$(kind_label "$kind")" \
                     "${R[$k,direct,p50]}" "${R[$k,direct,p99]}" "${R[$k,direct,rps]}" \
-                    "${R[$k,through,p50]}" "${R[$k,through,p99]}" "${R[$k,through,rps]}" \
+                    "$(fl "$mode" "$conns" "$kind" dp50)" "$(fl "$mode" "$conns" "$kind" dp99)" \
+                    "$(fl "$mode" "$conns" "$kind" rps | awk '{ if ($1 == "NA") print "NA"; else printf "%.0f", $1 }')" \
                     "$(sub_or_na "${R[$k,through,p50]}" "${R[$k,direct,p50]}")" \
-                    "$(sub_or_na "${R[$k,through,p99]}" "${R[$k,direct,p99]}")" \
-                    "$(ratio "${R[$k,through,rps]}" "${R[$k,direct,rps]}")" "${R[$k,cpu]}" \
-                    "${R[$k,direct,err]}" "${R[$k,through,err]}"
+                    "$(sub_or_na "${R[$k,through,p99]}" "${R[$k,direct,p99]}")" "${R[$k,through,rps]}" \
+                    "$(ratio "${R[$k,through,rps]}" "$(fl "$mode" "$conns" "$kind" rps)")" \
+                    "$(ratio "${R[$k,through,rps]}" "${R[$k,direct,rps]}")" "${R[$k,cpu]}" "$(fl "$mode" "$conns" "$kind" cpu)" \
+                    "${R[$k,direct,err]}" "$(fl "$mode" "$conns" "$kind" err)" "${R[$k,through,err]}"
             done
         done
     done
     for mode in $MODES; do
-        [[ -n ${MODE_NOTE[$mode]:-} ]] && echo "| $mode | — | ${MODE_NOTE[$mode]} | | | | | | | | | | | |"
+        [[ -n ${MODE_NOTE[$mode]:-} ]] && echo "| $mode | — | ${MODE_NOTE[$mode]} | | | | | | | | | | | | | |"
     done
     echo
-    echo "| store | gateway peak RSS (VmHWM) | RSS at end | chat logs written to the store |"
+    echo "Floor cells are measured once per upstream body (the first mode using it) and repeated for the modes sharing it;"
+    echo "crux/floor compares crux with that measurement."
+    echo
+    echo "| mode | gateway peak RSS (VmHWM) | RSS at end | chat logs written to the store |"
     echo "|---|---:|---:|---|"
     for mode in "${RAN_MODES[@]}"; do
-        echo "| $mode | $(mb "${R[$mode,hwm]}") MB | $(mb "${R[$mode,rss]}") MB | ${R[$mode,store]} |"
+        echo "| $(mode_label "$mode") | $(mb "${R[$mode,hwm]}") MB | $(mb "${R[$mode,rss]}") MB | ${R[$mode,store]} |"
     done
+    local have_pt=0 have_tr=0 have_sq=0 have_te=0 m
+    for m in "${RAN_MODES[@]}"; do
+        [[ $m == passthrough ]] && have_pt=1
+        [[ $m == translate ]] && have_tr=1
+        [[ $m == sqlite ]] && have_sq=1
+        [[ $m == telemetry ]] && have_te=1
+    done
+    if ((have_pt && have_tr)); then
+        compare_modes passthrough translate "Same-wire pass-through vs cross-wire translation (same Anthropic upstream, same run)" same-wire translation
+    fi
+    if ((have_sq && have_te)); then
+        compare_modes sqlite telemetry "Exporters on (telemetry) vs off (sqlite), same run" off on
+    fi
     if ((MEM_DONE)); then
         echo
         echo "Memory phase (fresh gateway, SQLite store, 64 connections, alternating 5 s non-stream/stream chunks):"
@@ -606,39 +932,59 @@ report() {
             "$(mb "$MEM_RSS_END") MB after ${MEM_AT_END:-NA} requests; peak (VmHWM) $(mb "$MEM_HWM") MB; chat logs: $MEM_STORE."
     fi
     echo
-    echo "### Targets"
+    echo "### Targets (issue 15; the bench reports them, no test asserts them)"
     echo
     local hdr="| target |" sep="|---|"
     for mode in "${RAN_MODES[@]}"; do hdr+=" $mode |"; sep+="---|"; done
     echo "$hdr"
     echo "$sep"
-    local row v
-    row="| added p50 ≤ 70 µs (1 conn, non-stream) |"
+    local row v f
+    row="| c=1 non-stream Δp50 ≤ 60 µs and ≤ the floor's |"
     for mode in "${RAN_MODES[@]}"; do
         v=$(sub_or_na "${R[$mode,1,nonstream,through,p50]}" "${R[$mode,1,nonstream,direct,p50]}")
-        row+=" $(check_le "$v" 70) $v µs |"
+        f=$(fl "$mode" 1 nonstream dp50)
+        [[ $f == NA ]] && f=60
+        row+=" $(check_le "$v" "$(awk -v f="$f" 'BEGIN { print (f < 60 ? f : 60) }')") $v µs |"
     done
     echo "$row"
-    row="| added p99 ≤ 600 µs (1 conn, non-stream) |"
+    row="| c=1 non-stream Δp99 ≤ the floor's |"
     for mode in "${RAN_MODES[@]}"; do
         v=$(sub_or_na "${R[$mode,1,nonstream,through,p99]}" "${R[$mode,1,nonstream,direct,p99]}")
-        row+=" $(check_le "$v" 600) $v µs |"
+        f=$(fl "$mode" 1 nonstream dp99)
+        row+=" $(check_le "$v" "$f") $v vs $f µs |"
     done
     echo "$row"
-    row="| added whole-stream p50 ≤ 150 µs (1 conn) |"
+    row="| req/s at 64 (non-stream) ≥ the floor's |"
+    for mode in "${RAN_MODES[@]}"; do
+        v=$(num_ratio "${R[$mode,64,nonstream,through,rps]}" "$(fl "$mode" 64 nonstream rps)")
+        row+=" $(check_ge "$v" 1) ×$v |"
+    done
+    echo "$row"
+    row="| c=1 stream Δp50 ≤ 80 µs |"
     for mode in "${RAN_MODES[@]}"; do
         v=$(sub_or_na "${R[$mode,1,stream,through,p50]}" "${R[$mode,1,stream,direct,p50]}")
-        row+=" $(check_le "$v" 150) $v µs |"
+        row+=" $(check_le "$v" 80) $v µs |"
     done
     echo "$row"
-    for kind in nonstream stream; do
-        row="| throughput ≥ 28% of direct (64 conns, $(kind_label $kind)) |"
-        for mode in "${RAN_MODES[@]}"; do
-            v=$(awk -v a="${R[$mode,64,$kind,through,rps]}" -v b="${R[$mode,64,$kind,direct,rps]}" 'BEGIN { if (b + 0 == 0) print "NA"; else printf "%.1f", 100 * a / b }')
-            row+=" $(check_ge "$v" 28) $v% |"
-        done
-        echo "$row"
+    row="| stream req/s at 64 ≥ 80% of non-stream |"
+    for mode in "${RAN_MODES[@]}"; do
+        v=$(awk -v a="${R[$mode,64,stream,through,rps]}" -v b="${R[$mode,64,nonstream,through,rps]}" 'BEGIN { if (b + 0 == 0) print "NA"; else printf "%.1f", 100 * a / b }')
+        row+=" $(check_ge "$v" 80) $v% |"
     done
+    echo "$row"
+    if ((have_pt && have_tr)); then
+        v=$(sub_or_na "$(sub_or_na "${R[translate,1,nonstream,through,p50]}" "${R[translate,1,nonstream,direct,p50]}")" \
+            "$(sub_or_na "${R[passthrough,1,nonstream,through,p50]}" "${R[passthrough,1,nonstream,direct,p50]}")")
+        echo
+        echo "- translation adds ≤ 15 µs p50 over same-wire (c=1 non-stream): $(check_le "$v" 15) $v µs"
+    fi
+    if ((have_sq && have_te)); then
+        v=$(num_ratio "${R[telemetry,64,nonstream,through,rps]}" "${R[sqlite,64,nonstream,through,rps]}")
+        echo "- exporters on: req/s at 64 within 10% of off (issue 13): $(check_ge "$v" 0.9) ×$v"
+        v=$(sub_or_na "$(sub_or_na "${R[telemetry,1,nonstream,through,p50]}" "${R[telemetry,1,nonstream,direct,p50]}")" \
+            "$(sub_or_na "${R[sqlite,1,nonstream,through,p50]}" "${R[sqlite,1,nonstream,direct,p50]}")")
+        echo "- exporters on: c=1 p50 overhead within 10 µs of off (issue 13): $(check_le "$v" 10) $v µs"
+    fi
     if ((MEM_DONE)); then
         local hwm_mb grow
         hwm_mb=$(mb "$MEM_HWM")
@@ -656,8 +1002,13 @@ report() {
     fi
 }
 
+RAW_DIR=${BENCH_RAW_DIR:-"$ROOT/target/bench-runs/$(date -u +%Y%m%dT%H%M%SZ)"}
 REPORT=$(report)
 printf '%s\n' "$REPORT"
+mkdir -p "$RAW_DIR"
+cp -r "$TMP/logs/." "$RAW_DIR/"
+printf '%s\n' "$REPORT" >"$RAW_DIR/report.md"
+log "raw rows and the report kept in $RAW_DIR"
 if [[ -n ${BENCH_OUT:-} ]]; then
     printf '%s\n' "$REPORT" >"$BENCH_OUT"
     log "report written to $BENCH_OUT"

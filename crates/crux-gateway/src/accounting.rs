@@ -64,10 +64,8 @@ fn metrics(state: &AppState, o: &Outcome, cost: Option<f64>) {
             .increment(1);
         }
         metrics::histogram!(catalog::REQUEST_DURATION, "route" => route).record(o.latency);
+        // The overhead histogram is the access layer's (it sees the request from its arrival to its answer).
         if let Some(up) = o.upstream {
-            if !o.streamed {
-                metrics::histogram!(catalog::OVERHEAD).record(o.latency.saturating_sub(up));
-            }
             metrics::histogram!(catalog::UPSTREAM_DURATION, "provider" => provider).record(up);
         }
         if let Some(ttft) = o.ttft {

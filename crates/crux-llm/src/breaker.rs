@@ -1,7 +1,7 @@
 //! Circuit breakers per (provider, model): closed → open after N consecutive failures → half-open with one probe.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -107,12 +107,15 @@ pub enum Admission {
     Rejected,
 }
 
-/// All breakers of a process, keyed by `provider/model`.
+/// All breakers of a process, keyed by `provider/model`. Only targets that failed lately have an entry, so the
+/// common case — every target healthy — is answered from one atomic read, without the lock shared by all requests.
 #[derive(Debug, Default)]
 pub struct Breakers {
     config: BreakerConfig,
     clock: Clock,
     states: Mutex<HashMap<String, Inner>>,
+    /// `states.len()`, kept under the lock and read without it.
+    tracked: AtomicUsize,
 }
 
 impl Breakers {
@@ -122,11 +125,15 @@ impl Breakers {
             config,
             clock,
             states: Mutex::new(HashMap::new()),
+            tracked: AtomicUsize::new(0),
         }
     }
 
     /// Ask to call `key`.
     pub fn admit(&self, key: &str) -> Admission {
+        if self.tracked.load(Ordering::Acquire) == 0 {
+            return Admission::Allowed;
+        }
         let now = self.clock.now_ms();
         let Ok(mut states) = self.states.lock() else {
             return Admission::Allowed;
@@ -147,12 +154,16 @@ impl Breakers {
 
     /// Report the outcome of an admitted call.
     pub fn record(&self, key: &str, ok: bool) {
+        if ok && self.tracked.load(Ordering::Acquire) == 0 {
+            return;
+        }
         let now = self.clock.now_ms();
         let Ok(mut states) = self.states.lock() else {
             return;
         };
         if ok {
             states.remove(key);
+            self.tracked.store(states.len(), Ordering::Release);
             return;
         }
         let state = states
@@ -168,6 +179,7 @@ impl Breakers {
                 until_ms: now.saturating_add(self.config.open_ms),
             },
         };
+        self.tracked.store(states.len(), Ordering::Release);
     }
 
     /// The state of `key` now.

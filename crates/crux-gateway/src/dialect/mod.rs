@@ -85,7 +85,8 @@ pub fn admit(
     model: &str,
     dialect: Dialect,
 ) -> Result<Admitted, ApiError> {
-    let started = Instant::now();
+    // The request's clock starts when it arrived, before its body was read and parsed.
+    let started = crate::telemetry::access::arrival().unwrap_or_else(Instant::now);
     let caller = authenticate(state, headers, peer.ip())?;
     let route = state.router.resolve(model, native_provider(dialect))?;
     if let Caller::Virtual(key) = &caller {

@@ -58,6 +58,8 @@ pub struct Finalize {
 }
 
 struct RequestCtx {
+    /// When the request reached the gateway's routes (its head parsed, the body not read yet).
+    arrived: Instant,
     id: String,
     session: Option<String>,
     span: tracing::Span,
@@ -98,6 +100,12 @@ pub fn note(f: Finalize) {
             *slot = Some(f);
         }
     });
+}
+
+/// When the request being served arrived (before its body was read), if any: the start of its latency and of
+/// the gateway overhead it reports.
+pub fn arrival() -> Option<Instant> {
+    SCOPE.try_with(|ctx| ctx.arrived).ok()
 }
 
 /// The id of the request being served, if any.
@@ -217,6 +225,7 @@ pub async fn serve(
         otlp::adopt_parent(&span, req.headers());
     }
     let ctx = Arc::new(RequestCtx {
+        arrived: started,
         id,
         session,
         span: span.clone(),
@@ -237,10 +246,16 @@ pub async fn serve(
         .await;
     done.status = Some(resp.status());
     span.record("http.response.status_code", resp.status().as_u16());
-    set_headers(resp.headers_mut(), &ctx, started);
     if !is_stream(&resp) {
+        if let Some(overhead) = set_headers(resp.headers_mut(), &ctx, started) {
+            metrics::with_local_recorder(&done.recorder, || {
+                metrics::histogram!(catalog::OVERHEAD).record(overhead);
+            });
+        }
         return resp;
     }
+    // A stream's body sets its own overhead header (until the stream committed).
+    set_headers(resp.headers_mut(), &ctx, started);
     let (parts, body) = resp.into_parts();
     let mut inner = body.into_data_stream();
     let stream = futures_util::stream::poll_fn(move |cx| {
@@ -251,12 +266,14 @@ pub async fn serve(
     Response::from_parts(parts, Body::from_stream(stream))
 }
 
-fn set_headers(h: &mut HeaderMap, ctx: &RequestCtx, started: Instant) {
+/// Sets `x-request-id` and, unless the route did, `x-crux-overhead-ms`: the time since the request arrived minus the
+/// time waiting on the upstream. Returns that overhead when the request reached an upstream (the histogram's sample).
+fn set_headers(h: &mut HeaderMap, ctx: &RequestCtx, started: Instant) -> Option<Duration> {
     if let Ok(v) = HeaderValue::from_str(&ctx.id) {
         h.insert("x-request-id", v);
     }
     if h.contains_key("x-crux-overhead-ms") {
-        return;
+        return None;
     }
     let elapsed = started.elapsed();
     let upstream = ctx
@@ -268,6 +285,7 @@ fn set_headers(h: &mut HeaderMap, ctx: &RequestCtx, started: Instant) {
     if let Ok(v) = HeaderValue::from_str(&format!("{:.3}", ms(overhead))) {
         h.insert("x-crux-overhead-ms", v);
     }
+    upstream.map(|_| overhead)
 }
 
 /// `x-crux-overhead-ms` for a response whose upstream took `upstream` of the `elapsed` so far.

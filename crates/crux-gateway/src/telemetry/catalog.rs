@@ -1,10 +1,16 @@
 //! The metric catalogue: every series the gateway records, its kind, unit, help text and histogram buckets. The
 //! names are the contract of `docs/operability.md`, the dashboard and the alert rules under `deploy/`.
 
-/// Whole request, upstream, TTFT and overhead buckets in seconds: 100 µs … 60 s.
+/// Whole request, upstream and TTFT buckets in seconds: 100 µs … 60 s.
 pub const LATENCY_BUCKETS: [f64; 16] = [
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
     10.0, 60.0,
+];
+
+/// Gateway overhead buckets in seconds: 10 µs … 1 s (a healthy gateway adds tens of microseconds).
+pub const OVERHEAD_BUCKETS: [f64; 14] = [
+    0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+    0.1, 1.0,
 ];
 
 /// Time-per-output-token buckets in seconds: 1 ms … 1 s.
@@ -156,6 +162,8 @@ pub const CATALOG: &[(&str, Kind, &str)] = &[
 pub fn buckets(name: &str) -> &'static [f64] {
     if name == TPOT {
         &TPOT_BUCKETS
+    } else if name == OVERHEAD {
+        &OVERHEAD_BUCKETS
     } else {
         &LATENCY_BUCKETS
     }

@@ -1,51 +1,97 @@
-//! Recorder plumbing: one recorder in front of every exporter's, a shared handle for the process-wide recorder, and
-//! the label folding plain StatsD needs.
+//! Recorder plumbing: one recorder in front of every exporter's (its composite handles cached per series, so a
+//! request's `counter!` looks one key up once instead of registering it with every exporter), a shared handle for
+//! the process-wide recorder, and the label folding plain StatsD needs.
 
 use std::sync::Arc;
 
-use metrics::{Counter, Gauge, Key, Metadata, Recorder, SharedString};
+use metrics::{Counter, Gauge, Key, Level, Metadata, Recorder, SharedString};
+use metrics_util::registry::{Registry, Storage};
 
-/// Every exporter's recorder behind one (`metrics_util`'s own fan-out is not `Send`).
-pub(super) struct Fan(pub(super) Vec<Box<dyn Recorder + Send + Sync>>);
+static META: Metadata<'static> = Metadata::new("crux_gateway", Level::INFO, Some("crux_gateway"));
+
+type Parts = Arc<Vec<Box<dyn Recorder + Send + Sync>>>;
+
+/// Every exporter's recorder behind one (`metrics_util`'s own fan-out is not `Send`). The `metrics` macros register
+/// a series on every call; the registry (sharded, read-locked per shard) hands back the composite handle built the
+/// first time, so the exporters' own registries and allocations are paid once per series, not once per call.
+pub(super) struct Fan {
+    parts: Parts,
+    handles: Registry<Key, Build>,
+}
+
+impl Fan {
+    pub(super) fn new(parts: Vec<Box<dyn Recorder + Send + Sync>>) -> Self {
+        let parts: Parts = Arc::new(parts);
+        Self {
+            handles: Registry::new(Build(Arc::clone(&parts))),
+            parts,
+        }
+    }
+}
+
+/// Builds a series' composite handle from every exporter (the registry's storage).
+pub(super) struct Build(Parts);
+
+impl Storage<Key> for Build {
+    type Counter = Arc<Each<Counter>>;
+    type Gauge = Arc<Each<Gauge>>;
+    type Histogram = Arc<Each<metrics::Histogram>>;
+
+    fn counter(&self, key: &Key) -> Self::Counter {
+        Arc::new(Each(
+            self.0
+                .iter()
+                .map(|r| r.register_counter(key, &META))
+                .collect(),
+        ))
+    }
+    fn gauge(&self, key: &Key) -> Self::Gauge {
+        Arc::new(Each(
+            self.0
+                .iter()
+                .map(|r| r.register_gauge(key, &META))
+                .collect(),
+        ))
+    }
+    fn histogram(&self, key: &Key) -> Self::Histogram {
+        Arc::new(Each(
+            self.0
+                .iter()
+                .map(|r| r.register_histogram(key, &META))
+                .collect(),
+        ))
+    }
+}
 
 impl Recorder for Fan {
     fn describe_counter(&self, k: metrics::KeyName, u: Option<metrics::Unit>, d: SharedString) {
-        for r in &self.0 {
+        for r in self.parts.iter() {
             r.describe_counter(k.clone(), u, d.clone());
         }
     }
     fn describe_gauge(&self, k: metrics::KeyName, u: Option<metrics::Unit>, d: SharedString) {
-        for r in &self.0 {
+        for r in self.parts.iter() {
             r.describe_gauge(k.clone(), u, d.clone());
         }
     }
     fn describe_histogram(&self, k: metrics::KeyName, u: Option<metrics::Unit>, d: SharedString) {
-        for r in &self.0 {
+        for r in self.parts.iter() {
             r.describe_histogram(k.clone(), u, d.clone());
         }
     }
-    fn register_counter(&self, key: &Key, m: &Metadata<'_>) -> Counter {
-        Counter::from_arc(Arc::new(Each(
-            self.0.iter().map(|r| r.register_counter(key, m)).collect(),
-        )))
+    fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
+        Counter::from_arc(self.handles.get_or_create_counter(key, Arc::clone))
     }
-    fn register_gauge(&self, key: &Key, m: &Metadata<'_>) -> Gauge {
-        Gauge::from_arc(Arc::new(Each(
-            self.0.iter().map(|r| r.register_gauge(key, m)).collect(),
-        )))
+    fn register_gauge(&self, key: &Key, _: &Metadata<'_>) -> Gauge {
+        Gauge::from_arc(self.handles.get_or_create_gauge(key, Arc::clone))
     }
-    fn register_histogram(&self, key: &Key, m: &Metadata<'_>) -> metrics::Histogram {
-        metrics::Histogram::from_arc(Arc::new(Each(
-            self.0
-                .iter()
-                .map(|r| r.register_histogram(key, m))
-                .collect(),
-        )))
+    fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> metrics::Histogram {
+        metrics::Histogram::from_arc(self.handles.get_or_create_histogram(key, Arc::clone))
     }
 }
 
 /// One handle per exporter behind one handle.
-struct Each<H>(Vec<H>);
+pub(super) struct Each<H>(Vec<H>);
 
 impl metrics::CounterFn for Each<Counter> {
     fn increment(&self, value: u64) {

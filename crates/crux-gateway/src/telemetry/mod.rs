@@ -219,7 +219,7 @@ impl Telemetry {
                 Some(one) => Arc::from(one),
                 None => Arc::new(metrics::NoopRecorder),
             },
-            _ => Arc::new(Fan(parts)),
+            _ => Arc::new(Fan::new(parts)),
         };
         for (name, kind, help) in CATALOG {
             let help = SharedString::const_str(help);

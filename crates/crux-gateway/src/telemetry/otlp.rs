@@ -94,9 +94,14 @@ where
     let targets = tracing_subscriber::filter::Targets::new()
         .with_target("crux_gateway", tracing::Level::DEBUG)
         .with_target("crux_llm", tracing::Level::DEBUG);
+    // No per-span source location, thread or busy/idle attributes: each would cost allocations and clock reads on
+    // every request (and every poll) for fields the GenAI conventions do not ask for.
     tracing_opentelemetry::layer()
         .with_tracer(provider.tracer("crux"))
         .with_error_records_to_exceptions(false)
+        .with_location(false)
+        .with_threads(false)
+        .with_tracked_inactivity(false)
         .with_filter(targets)
 }
 

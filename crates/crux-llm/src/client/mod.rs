@@ -1,10 +1,12 @@
 //! `Client`: the typed entry point (chat, chat_stream, embed, list_models) over one shared HTTP client.
 
 mod context_cache;
+mod fixed;
 mod raw;
 mod send;
 mod stream;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -66,22 +68,67 @@ impl Default for RetryPolicy {
     }
 }
 
-/// The retries one call made, each with the failure that caused it. Cheap to clone (shared); filled by the
-/// client's retry loop and read by whoever reports them (the [`crate::router::Router`], metrics).
+/// What one call met on the way: the retries it made, each with the failure that caused it, the time spent waiting on
+/// the upstream (from each send to its response head, plus reading a whole body), and the overhead the upstream
+/// reported about itself (`x-crux-overhead-ms`, when the upstream is a Crux gateway). Cheap to clone (shared); filled
+/// by the client and read by whoever reports it (the [`crate::router::Router`], metrics, `crux bench`).
 #[derive(Debug, Clone, Default)]
-pub struct RetryLog(Arc<Mutex<Vec<ErrorCode>>>);
+pub struct RetryLog(Arc<LogInner>);
+
+#[derive(Debug, Default)]
+struct LogInner {
+    causes: Mutex<Vec<ErrorCode>>,
+    waited_ns: AtomicU64,
+    /// The upstream's `x-crux-overhead-ms` in nanoseconds, plus one (0: none seen).
+    reported_ns: AtomicU64,
+}
 
 impl RetryLog {
     /// Note one retry caused by a failure with `code`.
     pub fn record(&self, code: ErrorCode) {
-        if let Ok(mut v) = self.0.lock() {
+        if let Ok(mut v) = self.0.causes.lock() {
             v.push(code);
         }
     }
 
     /// The causes of every retry so far, in order.
     pub fn causes(&self) -> Vec<ErrorCode> {
-        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+        self.0.causes.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    /// Add `d` to the time spent waiting on the upstream.
+    pub fn waited(&self, d: Duration) {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        self.0.waited_ns.fetch_add(ns, Ordering::Relaxed);
+    }
+
+    /// Time spent waiting on the upstream so far.
+    pub fn wait(&self) -> Duration {
+        Duration::from_nanos(self.0.waited_ns.load(Ordering::Relaxed))
+    }
+
+    /// Keep the overhead an upstream gateway reported in its `x-crux-overhead-ms` header.
+    pub(crate) fn note_reported(&self, headers: &http::HeaderMap) {
+        let ms = headers
+            .get("x-crux-overhead-ms")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|ms| ms.is_finite() && *ms >= 0.0);
+        if let Some(ms) = ms {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let ns = (ms * 1e6).round() as u64;
+            self.0
+                .reported_ns
+                .store(ns.saturating_add(1), Ordering::Relaxed);
+        }
+    }
+
+    /// The overhead the upstream reported about itself (`x-crux-overhead-ms`), when it is a Crux gateway.
+    pub fn reported_overhead(&self) -> Option<Duration> {
+        match self.0.reported_ns.load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(Duration::from_nanos(n - 1)),
+        }
     }
 }
 
@@ -144,6 +191,7 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 http,
                 pools,
+                fixed: fixed_headers(&providers),
                 providers,
                 timeouts: self.timeouts,
                 retry: self.retry,
@@ -163,11 +211,24 @@ fn http_client(connect: Duration) -> Result<reqwest::Client> {
         .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
 }
 
+/// Per provider, the headers of every request (built once; see [`fixed::headers`]).
+fn fixed_headers(
+    providers: &[ProviderConfig],
+) -> Vec<std::result::Result<http::HeaderMap, String>> {
+    ProviderId::ALL
+        .iter()
+        .zip(providers)
+        .map(|(id, cfg)| fixed::headers(id.spec(), cfg))
+        .collect()
+}
+
 #[derive(Debug)]
 struct Inner {
     http: reqwest::Client,
     /// Per provider: its own pool when its connect timeout differs from the client-wide one.
     pools: Vec<Option<reqwest::Client>>,
+    /// Per provider: the headers of every request, or why they cannot be built.
+    fixed: Vec<std::result::Result<http::HeaderMap, String>>,
     providers: Vec<ProviderConfig>,
     timeouts: Timeouts,
     retry: RetryPolicy,
@@ -187,7 +248,8 @@ pub(crate) struct Target {
     pub spec: &'static ProviderSpec,
     pub url: String,
     pub key: Option<SecretString>,
-    pub headers: Vec<(String, String)>,
+    /// Every header of the call: the provider's fixed set plus what the call adds (forwarded headers).
+    pub headers: http::HeaderMap,
     pub timeouts: Timeouts,
 }
 
@@ -201,10 +263,13 @@ impl Client {
     pub fn with_key(&self, provider: ProviderId, key: Option<SecretString>) -> Client {
         let mut providers = self.inner.providers.clone();
         providers[provider as usize].api_key = key;
+        let mut fixed = self.inner.fixed.clone();
+        fixed[provider as usize] = fixed::headers(provider.spec(), &providers[provider as usize]);
         Client {
             inner: Arc::new(Inner {
                 http: self.inner.http.clone(),
                 pools: self.inner.pools.clone(),
+                fixed,
                 providers,
                 timeouts: self.inner.timeouts,
                 retry: self.inner.retry,
@@ -251,23 +316,9 @@ impl Client {
                 spec.id, spec.base_url_env
             )));
         }
-        let mut headers = cfg.headers.clone();
-        for (k, v) in wire::wire_headers(spec.wire) {
-            if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case(k)) {
-                headers.push(((*k).to_owned(), (*v).to_owned()));
-            }
-        }
-        if spec.quirks.attribution_headers
-            && !headers
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case("x-title"))
-        {
-            headers.push((
-                "HTTP-Referer".into(),
-                "https://github.com/crux-llm/crux".into(),
-            ));
-            headers.push(("X-Title".into(), "Crux".into()));
-        }
+        let headers = self.inner.fixed[provider as usize]
+            .clone()
+            .map_err(Error::Config)?;
         Ok(Target {
             spec,
             url: format!("{}{path}", base.trim_end_matches('/')),
@@ -378,7 +429,10 @@ impl Client {
         retries: &RetryLog,
     ) -> Result<Bytes> {
         let resp = self.send(target, Some(body), deadline, retries).await?;
-        read_body(target.spec.provider, resp, deadline).await
+        let t = Instant::now();
+        let body = read_body(target.spec.provider, resp, deadline).await;
+        retries.waited(t.elapsed());
+        body
     }
 
     async fn get_for_body(&self, target: &Target, deadline: Instant) -> Result<Bytes> {

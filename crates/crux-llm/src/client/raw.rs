@@ -97,7 +97,9 @@ impl Client {
             Error::Config("the request body is not a JSON object with a model".into())
         })?;
         let mut t = self.target(target.provider, path)?;
-        t.headers.extend(raw.headers.iter().cloned());
+        for (k, v) in &raw.headers {
+            super::fixed::insert(&mut t.headers, k, v).map_err(Error::Config)?;
+        }
         Ok((t, body))
     }
 

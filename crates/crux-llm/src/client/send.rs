@@ -3,13 +3,13 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::HeaderMap;
 use secrecy::ExposeSecret;
 use tracing::Instrument as _;
 
 use super::{Client, RetryLog, Target};
 use crate::error::{Error, ErrorBody, Result, TimeoutPhase, UpstreamError};
-use crate::providers::{AuthStyle, ProviderId};
+use crate::providers::ProviderId;
 use crate::scrub::scrub;
 
 /// Largest error body kept from an upstream failure.
@@ -26,7 +26,7 @@ impl Client {
     ) -> Result<reqwest::Response> {
         let policy = self.inner.retry;
         let provider = target.spec.provider;
-        let headers = headers(target)?;
+        let headers = &target.headers;
         let mut attempt: u32 = 0;
         loop {
             let span = tracing::debug_span!(
@@ -38,13 +38,16 @@ impl Client {
                 error.type = tracing::field::Empty,
             );
             let sent = {
-                let headers = span.in_scope(|| crate::trace::with_context(&headers));
-                self.attempt(target, &headers, body.clone(), deadline)
+                let headers = span.in_scope(|| crate::trace::with_context(headers));
+                self.attempt(target, &headers, body.clone(), deadline, retries)
                     .instrument(span.clone())
                     .await
             };
             let err = match sent {
-                Ok(resp) => return Ok(resp),
+                Ok(resp) => {
+                    retries.note_reported(resp.headers());
+                    return Ok(resp);
+                }
                 Err(e) => {
                     span.record("error.type", e.code().as_str());
                     e
@@ -90,6 +93,7 @@ impl Client {
         headers: &HeaderMap,
         body: Option<Bytes>,
         deadline: Instant,
+        log: &RetryLog,
     ) -> Result<reqwest::Response> {
         let provider = target.spec.provider;
         let request = match body {
@@ -103,7 +107,11 @@ impl Client {
         } else {
             (deadline, TimeoutPhase::Total)
         };
-        let resp = match tokio::time::timeout_at(limit.into(), request.send()).await {
+        // Waiting on the upstream: from handing the request to the connection to its response head.
+        let sent = Instant::now();
+        let resp = tokio::time::timeout_at(limit.into(), request.send()).await;
+        log.waited(sent.elapsed());
+        let resp = match resp {
             Err(_) => return Err(Error::Timeout { provider, phase }),
             Ok(Err(e)) => return Err(transport_error(provider, &e)),
             Ok(Ok(resp)) => resp,
@@ -122,43 +130,6 @@ fn backoff(initial: Duration, cap: Duration, attempt: u32) -> Duration {
         .min(cap);
     let half = exp / 2;
     half + half.mul_f64(fastrand::f64())
-}
-
-fn headers(target: &Target) -> Result<HeaderMap> {
-    let mut h = HeaderMap::new();
-    h.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    h.insert(
-        http::header::ACCEPT,
-        HeaderValue::from_static("application/json, text/event-stream"),
-    );
-    if let Some(key) = &target.key {
-        let key = key.expose_secret();
-        let (name, value) = match target.spec.auth {
-            AuthStyle::Bearer => (http::header::AUTHORIZATION, format!("Bearer {key}")),
-            AuthStyle::XApiKey => (HeaderName::from_static("x-api-key"), key.to_owned()),
-            AuthStyle::GoogApiKey => (HeaderName::from_static("x-goog-api-key"), key.to_owned()),
-            AuthStyle::None => (http::header::AUTHORIZATION, format!("Bearer {key}")),
-        };
-        let mut value = HeaderValue::from_str(&value).map_err(|_| {
-            Error::Config(format!(
-                "the API key for {} contains characters not allowed in an HTTP header",
-                target.spec.id
-            ))
-        })?;
-        value.set_sensitive(true);
-        h.insert(name, value);
-    }
-    for (k, v) in &target.headers {
-        let name = HeaderName::from_bytes(k.as_bytes())
-            .map_err(|_| Error::Config(format!("invalid header name '{k}'")))?;
-        let value = HeaderValue::from_str(v)
-            .map_err(|_| Error::Config(format!("invalid value for header '{k}'")))?;
-        h.insert(name, value);
-    }
-    Ok(h)
 }
 
 /// Classify a transport failure without leaking URLs with secrets.
@@ -275,6 +246,7 @@ fn httpdate_parse(s: &str) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderValue;
 
     #[test]
     fn retry_after_forms() {

@@ -104,8 +104,11 @@ pub struct Routed<T> {
     pub fallbacks: u32,
     /// Retries made on the way, with the provider and the failure that caused each.
     pub retries: Vec<(ProviderId, ErrorCode)>,
-    /// Time waiting on the serving upstream (for a stream: until it committed).
+    /// Time waiting on the serving upstream: from each send to its response head plus reading the body (for a
+    /// stream: everything until it committed, the first content's decoding included).
     pub upstream: Duration,
+    /// The overhead the serving upstream reported about itself (`x-crux-overhead-ms`, when it is a Crux gateway).
+    pub reported_overhead: Option<Duration>,
     /// A non-streamed same-wire answer: the upstream's body as received (forward it instead of re-encoding).
     pub raw: Option<bytes::Bytes>,
     /// Messages the input guard pruned (or summarized) from the conversation before sending; 0 when none.

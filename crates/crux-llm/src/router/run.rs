@@ -234,7 +234,6 @@ impl Router {
             let key = target.to_string();
             let mut adapted_retry = false;
             loop {
-                let started = Instant::now();
                 let Some(prepared) = self
                     .ready(route, target, &key, &mut req, &opts, false, &mut tries)
                     .await
@@ -262,7 +261,8 @@ impl Router {
                             target: target.clone(),
                             fallbacks: tries.fallbacks(),
                             retries: tries.retries,
-                            upstream: started.elapsed(),
+                            upstream: log.wait(),
+                            reported_overhead: log.reported_overhead(),
                             raw,
                             pruned: tries.pruned,
                         });
@@ -342,6 +342,7 @@ impl Router {
                                     fallbacks: tries.fallbacks(),
                                     retries: tries.retries,
                                     upstream: started.elapsed(),
+                                    reported_overhead: log.reported_overhead(),
                                     raw: None,
                                     pruned: tries.pruned,
                                 });

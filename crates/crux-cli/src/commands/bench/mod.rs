@@ -93,6 +93,10 @@ pub struct Report {
     /// With --compare-direct: p50 through the gateway minus p50 direct, in milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gateway_overhead_p50_ms: Option<f64>,
+    /// Through a gateway: the p50 of the overhead it reported (`x-crux-overhead-ms`), in milliseconds, to set beside
+    /// `gateway_overhead_p50_ms` (what the client measured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway_reported_overhead_p50_ms: Option<f64>,
 }
 
 /// A router and the route every request takes.
@@ -180,6 +184,7 @@ async fn one(target: &Target, req: ChatRequest, stream: bool) -> (Sample, Option
                     latency_ms: ms(started),
                     prompt_tokens: r.value.usage.prompt,
                     completion_tokens: r.value.usage.completion,
+                    reported_overhead_ms: r.reported_overhead.map(|d| d.as_secs_f64() * 1000.0),
                     ..Sample::default()
                 };
                 (sample, Some(r.target))
@@ -199,7 +204,10 @@ async fn one(target: &Target, req: ChatRequest, stream: bool) -> (Sample, Option
         buffered, stream, ..
     } = routed.value;
     let mut items = futures_util::stream::iter(buffered).chain(stream);
-    let mut sample = Sample::default();
+    let mut sample = Sample {
+        reported_overhead_ms: routed.reported_overhead.map(|d| d.as_secs_f64() * 1000.0),
+        ..Sample::default()
+    };
     while let Some(item) = items.next().await {
         match item {
             Ok(
@@ -297,6 +305,7 @@ pub async fn run(args: BenchArgs, settings: &Settings) -> Result<(), Failure> {
         (Some(g), Some(d)) => Some(((g.p50 - d.p50) * 1000.0).round() / 1000.0),
         _ => None,
     };
+    let reported = measured.gateway_reported_overhead_ms.map(|p| p.p50);
     let mut served_by = std::collections::BTreeMap::new();
     for t in served {
         // Through the gateway the target is the gateway's; the name sent is what it served.
@@ -319,6 +328,7 @@ pub async fn run(args: BenchArgs, settings: &Settings) -> Result<(), Failure> {
         warmup_stats,
         direct: direct_phase,
         gateway_overhead_p50_ms: overhead,
+        gateway_reported_overhead_p50_ms: reported,
     };
     if args.json {
         crate::output::print_json(&report)?;

@@ -97,13 +97,25 @@ pub fn print(report: &Report) -> Result<(), Failure> {
             .collect();
         writeln!(out, "served by: {}", by.join(", ")).map_err(io_failure)?;
     }
-    if let Some(overhead) = report.gateway_overhead_p50_ms {
-        writeln!(
+    match (
+        report.gateway_overhead_p50_ms,
+        report.gateway_reported_overhead_p50_ms,
+    ) {
+        (Some(measured), Some(reported)) => writeln!(
             out,
-            "gateway overhead (p50 via gateway − p50 direct): {overhead:.1} ms"
-        )
-        .map_err(io_failure)?;
+            "gateway overhead: measured {measured:.3} ms (p50 via gateway − p50 direct) · reported by the gateway {reported:.3} ms (p50 of x-crux-overhead-ms)"
+        ),
+        (Some(measured), None) => writeln!(
+            out,
+            "gateway overhead (p50 via gateway − p50 direct): {measured:.3} ms"
+        ),
+        (None, Some(reported)) => writeln!(
+            out,
+            "gateway-reported overhead p50 (x-crux-overhead-ms): {reported:.3} ms"
+        ),
+        (None, None) => Ok(()),
     }
+    .map_err(io_failure)?;
     let w = &report.warmup_stats;
     if w.requests > 0 {
         let p50 = w

@@ -17,6 +17,8 @@ pub struct Sample {
     pub prompt_tokens: Option<u64>,
     /// Output tokens reported.
     pub completion_tokens: Option<u64>,
+    /// The overhead the gateway reported for this request (`x-crux-overhead-ms`), in milliseconds.
+    pub reported_overhead_ms: Option<f64>,
     /// The error code, when the request failed.
     pub error: Option<String>,
 }
@@ -91,6 +93,10 @@ pub struct Phase {
     pub latency_ms: Option<Percentiles>,
     /// Time to first token of answered streams (`None` unstreamed).
     pub ttft_ms: Option<Percentiles>,
+    /// Through a gateway: the overhead it reported per answered request (`x-crux-overhead-ms`; for streams, until
+    /// the stream committed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway_reported_overhead_ms: Option<Percentiles>,
 }
 
 impl Phase {
@@ -103,6 +109,7 @@ impl Phase {
         }
         let latencies: Vec<f64> = ok.iter().map(|s| s.latency_ms).collect();
         let ttfts: Vec<f64> = ok.iter().filter_map(|s| s.ttft_ms).collect();
+        let reported: Vec<f64> = ok.iter().filter_map(|s| s.reported_overhead_ms).collect();
         let completion: u64 = ok.iter().filter_map(|s| s.completion_tokens).sum();
         let prompt: u64 = ok.iter().filter_map(|s| s.prompt_tokens).sum();
         let secs = wall_ms / 1000.0;
@@ -118,6 +125,7 @@ impl Phase {
             completion_tokens: completion,
             latency_ms: percentiles(&latencies),
             ttft_ms: percentiles(&ttfts),
+            gateway_reported_overhead_ms: percentiles(&reported),
         }
     }
 }
@@ -147,6 +155,7 @@ mod tests {
             ttft_ms: Some(2.0),
             prompt_tokens: Some(3),
             completion_tokens: Some(5),
+            reported_overhead_ms: Some(0.05),
             error: None,
         };
         let bad = Sample {
@@ -162,5 +171,6 @@ mod tests {
         assert_eq!(p.completion_tokens, 10);
         assert_eq!(p.tokens_per_s, 20.0);
         assert_eq!(p.requests_per_s, 4.0);
+        assert_eq!(p.gateway_reported_overhead_ms.unwrap().p50, 0.05);
     }
 }
