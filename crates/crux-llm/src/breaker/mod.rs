@@ -255,15 +255,18 @@ impl Breakers {
         };
     }
 
-    /// Drop closed breakers with nothing in their window, at most once per window (names the callers made up
-    /// must not pile up).
+    /// Drop closed breakers with nothing in their window and no failure run under way, at most once per window
+    /// (names the callers made up must not pile up).
     fn sweep(&self, table: &mut Table, now: u64) {
         if now.saturating_sub(table.swept_ms) < self.config.window_ms {
             return;
         }
         table.swept_ms = now;
         table.states.retain(|_, s| match s {
-            Inner::Closed { window, .. } => window.totals(now).0 > 0,
+            Inner::Closed {
+                window,
+                consecutive,
+            } => *consecutive > 0 || window.totals(now).0 > 0,
             Inner::Open { .. } | Inner::HalfOpen { .. } => true,
         });
     }
