@@ -152,8 +152,10 @@ fn gateway(
         })
         .build()
         .map_err(|e| Failure::usage(e.to_string()))?;
-    let mut config = RouterConfig::default();
-    config.breaker = crux_llm::breaker::BreakerConfig::never();
+    let config = RouterConfig {
+        breaker: crux_llm::breaker::BreakerConfig::never(),
+        ..RouterConfig::default()
+    };
     let route = Route {
         name: model.to_owned(),
         targets: vec![ModelId::new(ProviderId::OpenAi, model)],
