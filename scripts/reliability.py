@@ -313,7 +313,7 @@ def soak(a):
         late = [s for s in samples if s["t_s"] >= min(120, a.minutes * 60 / 5)]
         flat = {k: {"from": late[0][k], "to": late[-1][k], "min": min(s[k] for s in late),
                     "max": max(s[k] for s in late)} for k in ("rss_mb", "fds", "tasks")}
-        return {"probe": "soak", "minutes": a.minutes, "breaker_failures": a.breaker_failures or 5, "concurrency": a.concurrency, "fault_rate": a.fault_rate,
+        return {"probe": "soak", "minutes": a.minutes, "breaker": f"failures={a.breaker_failures}" if a.breaker_failures else "default", "concurrency": a.concurrency, "fault_rate": a.fault_rate,
                 "requests": stats, "chat_log_rows": rows, "rows_match": rows == stats["answered"],
                 "window_from_s": late[0]["t_s"], "flat": flat, "exit_status": rc}
     finally:
@@ -527,7 +527,7 @@ def main():
     p.add_argument("--minutes", type=float, default=10)
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--fault-rate", type=float, default=0.1)
-    p.add_argument("--breaker-failures", type=int, default=0, help="[resilience] breaker failures (0: default 5)")
+    p.add_argument("--breaker-failures", type=int, default=0, help="[resilience] breaker failures (0: the default breaker)")
     p = sub.add_parser("flood")
     p.add_argument("--count", type=int, default=40)
     p.add_argument("--mb", type=int, default=30)

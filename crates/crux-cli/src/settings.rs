@@ -68,6 +68,9 @@ pub struct ServerSection {
     pub max_connections: Option<usize>,
     /// Largest request head in bytes; larger is refused with 431 (default 65 536).
     pub max_header_bytes: Option<usize>,
+    /// Bytes of large (≥ 1 MiB) request bodies read and served at once (default 67 108 864, never less than
+    /// `max_body_bytes`); beyond it requests wait, then get 503 with `retry-after`.
+    pub large_body_budget_bytes: Option<usize>,
     /// Browser origins allowed by CORS (default the local dev server, `http://localhost:5173` and
     /// `http://127.0.0.1:5173`); `[]` turns CORS off.
     pub cors_origins: Option<Vec<String>>,
@@ -275,14 +278,15 @@ pub fn gateway(file: &FileConfig, env: &impl Env) -> Result<GatewayConfig, Failu
     if let Some(n) = server.max_header_bytes {
         config.max_header_bytes = n.max(1024);
     }
+    if let Some(n) = server.large_body_budget_bytes {
+        config.large_body_budget = n;
+    }
     if let Some(origins) = &server.cors_origins {
         config.cors_origins.clone_from(origins);
     }
     if let Some(b) = file.resilience.breaker {
-        if b.failures == 0 {
-            return Err(Failure::usage(
-                "config [resilience] breaker.failures must be at least 1",
-            ));
+        if let Some(why) = b.invalid() {
+            return Err(Failure::usage(format!("config [resilience] {why}")));
         }
         config.router.breaker = b;
     }

@@ -1,51 +1,227 @@
-//! Work on a request body that grows with its size — JSON parsing, the text a chat log keeps — kept from starving
-//! the async workers and from copying a 30 MB prompt into every log row.
+//! Work on a request body that grows with its size, kept from starving the async workers and from multiplying a
+//! 30 MB prompt in memory: large bodies are admitted against a byte budget before they are read ([`gate`]) and
+//! read into one buffer of their announced size, parsed off the async workers ([`from_json`]), and a chat log
+//! copies a bounded piece of their text ([`logged_text`]).
 
-/// Bodies at least this large are parsed with [`tokio::task::block_in_place`], so `/health` and other requests on
-/// the same worker keep being served while a huge prompt is parsed.
-const BLOCKING_PARSE_BYTES: usize = 1 << 20;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use bytes::BytesMut;
+use crux_llm::{ChatRequest, ErrorCode, Part, Role};
+use futures_util::StreamExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::error::{ApiError, Dialect};
+use crate::state::AppState;
+
+/// Bodies at least this large are large: admitted against [`LargeBodies`], and parsed with
+/// [`tokio::task::block_in_place`] so `/health` and other requests on the same worker keep being served.
+pub const LARGE_BODY_BYTES: usize = 1 << 20;
 
 /// Most bytes of request text a chat log keeps; the rest is replaced by a note of how much was left out.
 pub const LOGGED_TEXT_BYTES: usize = 64 * 1024;
+
+/// The budget's unit: one permit per started MiB of body.
+const UNIT: usize = 1 << 20;
+
+/// The bytes of large request bodies being read or served at once (`[server] large_body_budget_bytes`). A large
+/// body takes its announced size from the budget before a byte of it is read (one of unknown length takes the
+/// whole body limit once it passes [`LARGE_BODY_BYTES`]) and gives it back when its handler has answered; beyond
+/// the budget a request waits, and after half the body timeout it is answered `503 overloaded` with
+/// `Retry-After: 1`.
+#[derive(Debug)]
+pub struct LargeBodies {
+    permits: Arc<Semaphore>,
+    units: u32,
+}
+
+impl LargeBodies {
+    /// A budget of `budget_bytes`, never less than one body of `body_limit` (so every admissible body can run).
+    pub fn new(budget_bytes: usize, body_limit: usize) -> Self {
+        let units = budget_bytes.max(body_limit).max(1).div_ceil(UNIT);
+        let units = u32::try_from(units.min(Semaphore::MAX_PERMITS)).unwrap_or(u32::MAX);
+        Self {
+            permits: Arc::new(Semaphore::new(units as usize)),
+            units,
+        }
+    }
+
+    /// Permits for a body of `bytes`.
+    fn units_for(&self, bytes: usize) -> u32 {
+        u32::try_from(bytes.div_ceil(UNIT))
+            .unwrap_or(u32::MAX)
+            .clamp(1, self.units)
+    }
+
+    /// Bytes of the budget not taken now.
+    pub fn available_bytes(&self) -> usize {
+        self.permits.available_permits().saturating_mul(UNIT)
+    }
+}
+
+fn too_large(dialect: Dialect) -> Response {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::TooLarge,
+        "request body is too large",
+    )
+    .render(dialect)
+}
+
+/// `503 overloaded` + `Retry-After: 1`, closing the connection (the unread body is not drained).
+fn busy(dialect: Dialect) -> Response {
+    let mut err = ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Overloaded,
+        "too many large request bodies in flight; retry shortly",
+    );
+    err.retry_after = Some(1);
+    let mut resp = err.render(dialect);
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
+}
+
+/// Admit large bodies against the budget, refuse an announced size over the body limit before reading it, and
+/// read an admitted body into one buffer; small bodies pass untouched.
+pub(crate) async fn gate(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let dialect = crate::dialect_of(req.uri().path());
+    let limit = state.config.body_limit;
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
+    match announced {
+        Some(n) if n > limit => return too_large(dialect),
+        Some(n) if n < LARGE_BODY_BYTES => return next.run(req).await,
+        None if !chunked => return next.run(req).await,
+        _ => {}
+    }
+    let (parts, body) = req.into_parts();
+    let mut frames = body.into_data_stream();
+    let mut buf = BytesMut::with_capacity(announced.unwrap_or(0));
+    // A body of unknown length is read up to the threshold before it takes from the budget: most are small.
+    let mut ended = false;
+    while announced.is_none() && buf.len() < LARGE_BODY_BYTES {
+        match frames.next().await {
+            Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
+            Some(Err(_)) => return unreadable(dialect),
+            None => {
+                ended = true;
+                break;
+            }
+        }
+    }
+    let permit = if ended {
+        None
+    } else {
+        match admit(&state, announced.unwrap_or(limit)).await {
+            Some(p) => Some(p),
+            None => return busy(dialect),
+        }
+    };
+    while let Some(chunk) = frames.next().await {
+        let Ok(chunk) = chunk else {
+            return unreadable(dialect);
+        };
+        if buf.len() + chunk.len() > limit {
+            return too_large(dialect);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    let resp = next
+        .run(Request::from_parts(parts, Body::from(buf.freeze())))
+        .await;
+    drop(permit);
+    resp
+}
+
+/// Take a body of `bytes` from the budget, waiting at most half the body timeout.
+async fn admit(state: &AppState, bytes: usize) -> Option<OwnedSemaphorePermit> {
+    let budget = &state.large_bodies;
+    let wait = state.config.body_timeout / 2;
+    let acquire = Arc::clone(&budget.permits).acquire_many_owned(budget.units_for(bytes));
+    tokio::time::timeout(wait, acquire).await.ok()?.ok()
+}
+
+/// A body that broke off (or missed its deadline: the connection layer then answers `408` instead).
+fn unreadable(dialect: Dialect) -> Response {
+    ApiError::bad_request("the request body could not be read").render(dialect)
+}
 
 /// Parse a JSON body, off the async worker when it is large (and the runtime has other workers to take over).
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> serde_json::Result<T> {
     let multi = tokio::runtime::Handle::try_current()
         .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-    if body.len() >= BLOCKING_PARSE_BYTES && multi {
+    if body.len() >= LARGE_BODY_BYTES && multi {
         tokio::task::block_in_place(|| serde_json::from_slice(body))
     } else {
         serde_json::from_slice(body)
     }
 }
 
-/// `text` cut to at most [`LOGGED_TEXT_BYTES`] (on a character boundary) for a chat log.
-pub(crate) fn logged(mut text: String) -> String {
-    if text.len() <= LOGGED_TEXT_BYTES {
-        return text;
+/// What a chat log keeps of the request: the text of the last user message, at most [`LOGGED_TEXT_BYTES`] of it
+/// (cut on a character boundary) and then a note of how many bytes were left out. Only the kept part is copied.
+pub(crate) fn logged_text(req: &ChatRequest) -> String {
+    let Some(m) = req.messages.iter().rev().find(|m| m.role == Role::User) else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let mut left_out = 0;
+    for part in &m.content {
+        let Part::Text { text } = part else {
+            continue;
+        };
+        let mut end = text.len().min(LOGGED_TEXT_BYTES - out.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.push_str(&text[..end]);
+        left_out += text.len() - end;
     }
-    let mut end = LOGGED_TEXT_BYTES;
-    while !text.is_char_boundary(end) {
-        end -= 1;
+    if left_out > 0 {
+        out.push_str(&format!(" … [{left_out} more bytes not logged]"));
     }
-    let left_out = text.len() - end;
-    text.truncate(end);
-    text.push_str(&format!(" … [{left_out} more bytes not logged]"));
-    text
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crux_llm::Message;
 
     #[test]
     fn logged_text_is_bounded_on_a_char_boundary() {
-        assert_eq!(logged("short".into()), "short");
-        let long = "é".repeat(LOGGED_TEXT_BYTES);
-        let cut = logged(long);
+        let short = ChatRequest::unrouted(vec![Message::user("short")]);
+        assert_eq!(logged_text(&short), "short");
+        let long = ChatRequest::unrouted(vec![
+            Message::user("earlier"),
+            Message::user("é".repeat(LOGGED_TEXT_BYTES)),
+        ]);
+        let cut = logged_text(&long);
         assert!(cut.len() < LOGGED_TEXT_BYTES + 64, "{}", cut.len());
-        assert!(cut.ends_with("more bytes not logged]"));
+        assert!(cut.starts_with('é'), "the last user message");
+        assert!(
+            cut.ends_with(&format!(" … [{} more bytes not logged]", LOGGED_TEXT_BYTES)),
+            "{}",
+            &cut[cut.len() - 40..]
+        );
         let parsed: serde_json::Value = from_json(b"{\"a\":1}").unwrap();
         assert_eq!(parsed["a"], 1);
+    }
+
+    #[test]
+    fn the_budget_holds_at_least_one_largest_body() {
+        let b = LargeBodies::new(1, 32 * UNIT);
+        assert_eq!(b.units, 32);
+        assert_eq!(b.units_for(31 * UNIT + 1), 32);
+        assert_eq!(b.units_for(100 * UNIT), 32, "never more than the budget");
+        assert_eq!(b.units_for(10), 1);
+        assert_eq!(b.available_bytes(), 32 * UNIT);
     }
 }

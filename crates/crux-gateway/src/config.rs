@@ -8,6 +8,9 @@ use secrecy::SecretString;
 /// Default request body limit: 32 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 32 * 1024 * 1024;
 
+/// Default budget of large request bodies in flight: 64 MiB (two bodies at the default limit).
+pub const DEFAULT_LARGE_BODY_BUDGET: usize = 64 * 1024 * 1024;
+
 /// Everything the gateway needs to know besides the provider client.
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
@@ -40,6 +43,9 @@ pub struct GatewayConfig {
     pub max_connections: usize,
     /// Largest request line plus headers, in bytes; a larger head is answered `431` and the connection closed.
     pub max_header_bytes: usize,
+    /// Bytes of large (≥ 1 MiB) request bodies read and served at once; more wait, then get `503` (see
+    /// [`crate::state::LargeBodies`]). Never less than `body_limit`.
+    pub large_body_budget: usize,
     /// Browser origins allowed to call the gateway (CORS, credentials allowed); empty disables CORS.
     pub cors_origins: Vec<String>,
 }
@@ -59,6 +65,7 @@ impl Default for GatewayConfig {
             idle_timeout: Duration::from_secs(60),
             max_connections: 4096,
             max_header_bytes: 64 * 1024,
+            large_body_budget: DEFAULT_LARGE_BODY_BUDGET,
             cors_origins: vec![
                 "http://localhost:5173".to_owned(),
                 "http://127.0.0.1:5173".to_owned(),

@@ -82,6 +82,10 @@ pub fn build_router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            big_body::gate,
+        ))
         .layer(axum::middleware::from_fn(too_large_in_dialect))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),

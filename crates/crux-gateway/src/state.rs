@@ -8,6 +8,7 @@ use crux_llm::{Client, ModelId, ProviderId, Router, Usage};
 
 use crux_store::{QueueSender, Store, VaultKey};
 
+pub use crate::big_body::LargeBodies;
 use crate::config::GatewayConfig;
 use crate::keys::KeyCache;
 use crate::limits::Limiter;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub keys: KeyCache,
     /// Per-key limits.
     pub limiter: Limiter,
+    /// The byte budget of large request bodies in flight.
+    pub large_bodies: LargeBodies,
     /// When the gateway started.
     pub started: Instant,
 }
@@ -64,6 +67,7 @@ impl AppState {
         persistence: Persistence,
     ) -> Arc<Self> {
         let telemetry = Telemetry::start(config.prometheus, &config.telemetry);
+        let large_bodies = LargeBodies::new(config.large_body_budget, config.body_limit);
         let state = Arc::new(Self {
             router: Router::with_clock(client, config.router.clone(), clock),
             persistence,
@@ -71,6 +75,7 @@ impl AppState {
             telemetry,
             keys: KeyCache::default(),
             limiter: Limiter::default(),
+            large_bodies,
             started: Instant::now(),
         });
         if let Some(store) = &state.persistence.store {

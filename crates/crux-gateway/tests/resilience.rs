@@ -101,6 +101,7 @@ async fn breaker_opens_fails_fast_and_probes_after_open_ms() {
     let breaker = BreakerConfig {
         failures: 2,
         open_ms: 10_000,
+        ..BreakerConfig::default()
     };
     let g = Gateway::start_with(routed(breaker), &[ProviderId::DeepSeek], clock.clone()).await;
     let body = json!({"model": "smart", "messages": [{"role": "user", "content": "x"}]});
@@ -166,13 +167,10 @@ async fn errors_after_content_go_in_band() {
 
 #[tokio::test]
 async fn upstream_statuses_map_to_gateway_statuses() {
-    // A high threshold: this test sends many failures on purpose and must not trip the breaker.
+    // A breaker that never opens: this test sends many failures on purpose.
     let config = GatewayConfig {
         router: crux_llm::RouterConfig {
-            breaker: BreakerConfig {
-                failures: 100,
-                open_ms: 1,
-            },
+            breaker: BreakerConfig::never(),
             ..Default::default()
         },
         ..GatewayConfig::default()

@@ -155,6 +155,7 @@ async fn an_open_breaker_fails_fast_and_the_next_target_serves() {
         BreakerConfig {
             failures: 1,
             open_ms: 60_000,
+            ..BreakerConfig::default()
         },
         clock.clone(),
     );

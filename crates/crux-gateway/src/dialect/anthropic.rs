@@ -71,7 +71,7 @@ async fn count(
     headers: &HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let mut obj: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&body)
+    let mut obj: serde_json::Map<String, serde_json::Value> = crate::big_body::from_json(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))?;
     let name = obj
         .get("model")
@@ -94,7 +94,10 @@ async fn count(
         .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))?;
     let (mut req, _) = inbound::to_core(wire).map_err(ApiError::bad_request)?;
     req.model = target.clone();
-    let tokens = crux_llm::context::count_request(&req);
+    // Exact counting of a large input is CPU work: on a blocking thread, never on the async workers.
+    let tokens = tokio::task::spawn_blocking(move || crux_llm::context::count_request(&req))
+        .await
+        .map_err(|_| ApiError::from(&crux_llm::Error::Cancelled))?;
     Ok(bytes_response(
         serde_json::to_vec(&serde_json::json!({"input_tokens": tokens}))
             .unwrap_or_default()

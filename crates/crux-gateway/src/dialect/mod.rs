@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 pub use crux_llm::client::RawRequest;
 use crux_llm::{
-    CallOptions, ChatRequest, ChatResponse, Error, ModelId, ProviderId, ResolveError, Role, Route,
+    CallOptions, ChatRequest, ChatResponse, Error, ModelId, ProviderId, ResolveError, Route,
     RouteFailure, Wire,
 };
 
@@ -139,16 +139,6 @@ pub fn session_headers(headers: &HeaderMap) -> Vec<(&'static str, String)> {
         .collect()
 }
 
-/// The last user message's text (what the chat log keeps of the request).
-pub fn last_user_text(req: &ChatRequest) -> String {
-    req.messages
-        .iter()
-        .rev()
-        .find(|m| m.role == Role::User)
-        .map(|m| m.text_content())
-        .unwrap_or_default()
-}
-
 /// One chat request to serve: streamed through `encoder` when given, else answered as `render(response)`.
 pub struct ChatCall<R> {
     /// The admitted request.
@@ -223,7 +213,7 @@ where
     } = call;
     let mut o = Outcome::new(route, &admitted.route.name);
     o.key_id = admitted.caller.key_id().map(str::to_owned);
-    o.request_text = crate::big_body::logged(last_user_text(&req));
+    o.request_text = crate::big_body::logged_text(&req);
     o.session.clone_from(&admitted.session);
     let allowed = match &admitted.caller {
         Caller::Virtual(k) => k.models.clone(),

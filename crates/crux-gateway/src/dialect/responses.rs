@@ -160,7 +160,7 @@ async fn respond(
     headers: &HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let mut value: Value = serde_json::from_slice(&body)
+    let mut value: Value = crate::big_body::from_json(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
     let name = value
         .get("model")

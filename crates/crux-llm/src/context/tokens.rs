@@ -55,6 +55,11 @@ const O200K_FAMILIES: &[&str] = &[
 ];
 const CL100K_FAMILIES: &[&str] = &["gpt-4", "gpt-3.5", "gpt-35", "text-embedding-"];
 
+/// The longest ordinary token of `o200k_base`, in bytes (checked against the table by a test).
+const O200K_MAX_TOKEN_BYTES: usize = 128;
+/// The longest ordinary token of `cl100k_base`, in bytes (checked against the table by a test).
+const CL100K_MAX_TOKEN_BYTES: usize = 128;
+
 static O200K: OnceLock<Option<CoreBPE>> = OnceLock::new();
 static CL100K: OnceLock<Option<CoreBPE>> = OnceLock::new();
 
@@ -86,6 +91,21 @@ impl Tokenizer {
             Tokenizer::Estimate => return None,
         }
         .as_ref()
+    }
+
+    /// Bytes of the longest token this tokenizer produces for ordinary text (4 for the estimate).
+    pub fn max_token_bytes(self) -> usize {
+        match self {
+            Tokenizer::O200kBase => O200K_MAX_TOKEN_BYTES,
+            Tokenizer::Cl100kBase => CL100K_MAX_TOKEN_BYTES,
+            Tokenizer::Estimate => 4,
+        }
+    }
+
+    /// The fewest tokens `bytes` of text can be (each token at most [`Tokenizer::max_token_bytes`] long), without
+    /// looking at the text: exact for the estimate, a floor for the BPEs.
+    pub fn min_tokens(self, bytes: usize) -> u64 {
+        bytes.div_ceil(self.max_token_bytes()) as u64
     }
 
     /// Tokens in `text`.
@@ -205,6 +225,31 @@ mod tests {
         let no_space = "é".repeat(CHUNK_BYTES);
         assert!(
             chunk_end(&no_space) <= CHUNK_BYTES && no_space.is_char_boundary(chunk_end(&no_space))
+        );
+    }
+
+    #[test]
+    fn the_longest_token_bounds_the_count_from_below() {
+        for tk in [Tokenizer::O200kBase, Tokenizer::Cl100kBase] {
+            let bpe = tk.bpe().unwrap();
+            let longest = (0..300_000)
+                .filter_map(|rank| bpe.decode_bytes(&[rank]).ok())
+                .map(|bytes| bytes.len())
+                .max()
+                .unwrap();
+            assert_eq!(longest, tk.max_token_bytes(), "{tk:?}");
+            for text in [
+                " ".repeat(100_000),
+                "=".repeat(100_000),
+                "lorem ipsum dolor sit amet ".repeat(4000),
+                "\n".repeat(50_000),
+            ] {
+                assert!(tk.count(&text) >= tk.min_tokens(text.len()), "{tk:?}");
+            }
+        }
+        assert_eq!(
+            Tokenizer::Estimate.min_tokens(9),
+            Tokenizer::Estimate.count("123456789")
         );
     }
 

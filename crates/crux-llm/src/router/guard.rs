@@ -1,5 +1,6 @@
-//! The input guard on the request path: a cheap upper bound first (a token is at least one byte), exact counting
-//! only when it can change the answer — on a blocking thread, at most two at a time, stopping once past the limit —
+//! The input guard on the request path: a cheap upper bound first (a token is at least one byte) and a cheap lower
+//! bound (a token is at most the tokenizer's longest), exact counting only when it can change the answer — on a
+//! blocking thread, at most two at a time, stopping once past the limit, on the request itself rather than a copy —
 //! so a huge prompt costs bounded CPU and memory and never stalls the async workers. An input that does not fit is
 //! refused, or pruned when the rule says so (oldest-first, sliding-window, or summarize — see [`super::summary`]).
 
@@ -47,6 +48,28 @@ fn upper_bound(req: &ChatRequest) -> u64 {
         bytes += schema.to_string().len();
     }
     u64::try_from(bytes).unwrap_or(u64::MAX)
+}
+
+/// Fewest input tokens `req`'s messages can hold: each text at the tokenizer's longest token, plus the framing.
+fn lower_bound(req: &ChatRequest) -> u64 {
+    let tk = tokens::Tokenizer::for_model(&req.model.model);
+    let text = |m: &crate::types::Message| -> u64 {
+        m.content
+            .iter()
+            .map(|p| match p {
+                Part::Text { text } | Part::Reasoning { text, .. } | Part::Refusal { text } => {
+                    tk.min_tokens(text.len())
+                }
+                Part::Image { .. } => 0,
+            })
+            .sum()
+    };
+    tokens::REPLY_PRIMING
+        + req
+            .messages
+            .iter()
+            .map(|m| tokens::MESSAGE_OVERHEAD + text(m))
+            .sum::<u64>()
 }
 
 /// Input tokens of `req`, counting stopped once past `cap`.
@@ -111,9 +134,12 @@ impl Router {
     ///
     /// `body_len` is the size of the caller's own JSON body when there is one: everything the request holds came
     /// from it (plus a little framing), so it bounds the tokens without serializing the tools on every request.
+    /// Counting is needed only between the two cheap bounds: an input whose fewest possible tokens (its text at the
+    /// tokenizer's longest token, [`tokens::Tokenizer::min_tokens`]) are already past the cap is refused at once.
+    /// `req` is lent to the blocking thread that counts (never copied) and is back in place when this returns.
     pub(super) async fn fit(
         &self,
-        req: &ChatRequest,
+        req: &mut ChatRequest,
         route: &Route,
         body_len: Option<usize>,
     ) -> Result<Fit, Error> {
@@ -140,11 +166,15 @@ impl Router {
         if bound <= cap {
             return Ok(Fit::Fits);
         }
-        let counted = self
-            .blocking(req.clone(), move |r| count_capped(&r, cap))
-            .await?;
+        let floor = lower_bound(req);
+        let counted = if floor > cap {
+            floor
+        } else {
+            self.blocking(req, move |r| count_capped(r, cap)).await?
+        };
+        let model = req.model.to_string();
         let too_large = |tokens, limit| Error::TooLarge {
-            model: req.model.to_string(),
+            model: model.clone(),
             tokens,
             limit,
         };
@@ -162,26 +192,33 @@ impl Router {
         self.prune(req, &rule, cap).await.ok_or(refusal)
     }
 
-    /// Run `f` on a blocking thread, at most two at a time (token counting is CPU and memory heavy).
+    /// Run `f` on `req` on a blocking thread, at most two at a time (token counting is CPU and memory heavy). The
+    /// request is moved there and back rather than copied; only if the runtime is shutting down is it lost, and
+    /// the call then ends as [`Error::Cancelled`] (which no fallback retries).
     async fn blocking<T: Send + 'static>(
         &self,
-        req: ChatRequest,
-        f: impl FnOnce(ChatRequest) -> T + Send + 'static,
+        req: &mut ChatRequest,
+        f: impl FnOnce(&ChatRequest) -> T + Send + 'static,
     ) -> Result<T, Error> {
         let permit = self
             .counting
             .acquire()
             .await
             .map_err(|_| Error::Cancelled)?;
-        let out = tokio::task::spawn_blocking(move || f(req))
-            .await
-            .map_err(|e| Error::Config(format!("token counting failed: {e}")));
+        let lent = std::mem::replace(req, ChatRequest::unrouted(Vec::new()));
+        let joined = tokio::task::spawn_blocking(move || {
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&lent)));
+            (lent, out)
+        })
+        .await;
         drop(permit);
-        out
+        let (lent, out) = joined.map_err(|_| Error::Cancelled)?;
+        *req = lent;
+        out.map_err(|_| Error::Config("token counting failed".into()))
     }
 
     /// Shorten `req` to fit `cap` with the rule's strategy; `None` when even the kept core does not fit.
-    async fn prune(&self, req: &ChatRequest, rule: &GuardRule, cap: u64) -> Option<Fit> {
+    async fn prune(&self, req: &mut ChatRequest, rule: &GuardRule, cap: u64) -> Option<Fit> {
         let strategy = match rule.strategy.unwrap_or(ContextStrategy::OldestFirst) {
             ContextStrategy::SlidingWindow => PruneStrategy::SlidingWindow {
                 keep_last: rule.keep_last.unwrap_or(20),
@@ -190,7 +227,7 @@ impl Router {
         };
         let budget = cap.saturating_sub(context::overhead_tokens(req));
         let pruned = self
-            .blocking(req.clone(), move |r| {
+            .blocking(req, move |r| {
                 context::prune(&r.model, &r.messages, budget, strategy)
             })
             .await
@@ -198,20 +235,68 @@ impl Router {
         if !pruned.fits {
             return None;
         }
-        let mut out = req.clone();
+        let mut messages = pruned.messages;
         if rule.strategy == Some(ContextStrategy::Summarize)
             && let Some(name) = &rule.summarizer
-            && let Some(messages) = self.summarized(req, &pruned.messages, name).await
+            && let Some(summarized) = self.summarized(req, &messages, name).await
         {
-            out.messages = messages;
-        } else {
-            out.messages = pruned.messages;
+            messages = summarized;
         }
+        // The shortened request: everything but the messages copied, the kept messages moved in.
+        let original = std::mem::take(&mut req.messages);
+        let mut out = req.clone();
+        req.messages = original;
+        out.messages = messages;
         // The marked prefixes no longer exist as sent.
         out.cache.clear();
         Some(Fit::Pruned {
             req: Box::new(out),
             dropped: pruned.dropped,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::Client;
+    use crate::router::RouterConfig;
+    use crate::types::Message;
+
+    fn text_of(req: &ChatRequest) -> &str {
+        match &req.messages[0].content[0] {
+            Part::Text { text } => text,
+            _ => "",
+        }
+    }
+
+    #[tokio::test]
+    async fn the_floor_refuses_at_once_and_counting_lends_the_request_back() {
+        let r = Router::new(Client::builder().build().unwrap(), RouterConfig::default());
+        let route = r.resolve("openai/gpt-4o-mini", None).unwrap();
+        let target = route.targets[0].clone();
+        // 27 MB: at 128 bytes a token still over 200k tokens, past the 128k window without counting. A count
+        // stops just past the cap, so a reported figure this high is the floor's.
+        let huge = "lorem ipsum dolor sit amet ".repeat(1_000_000);
+        let mut req = ChatRequest::new(target.clone(), vec![Message::user(huge.clone())]);
+        let Err(Error::TooLarge { tokens, .. }) = r.fit(&mut req, &route, None).await else {
+            panic!("refused");
+        };
+        assert!(tokens > 200_000, "{tokens}");
+        assert_eq!(text_of(&req).len(), huge.len());
+        // 1 MB: under the floor's reach, so it is counted (on a blocking thread) — and refused, request intact.
+        let big = "lorem ipsum dolor sit amet ".repeat(40_000);
+        let mut req = ChatRequest::new(target.clone(), vec![Message::user(big.clone())]);
+        let Err(Error::TooLarge { tokens, limit, .. }) = r.fit(&mut req, &route, None).await else {
+            panic!("refused");
+        };
+        assert!(tokens > limit && tokens < 200_000, "{tokens} / {limit}");
+        assert_eq!(text_of(&req), big, "the lent request is back in place");
+        assert_eq!(req.model, target);
+        let mut small = ChatRequest::new(target, vec![Message::user("hi")]);
+        assert!(matches!(
+            r.fit(&mut small, &route, None).await,
+            Ok(Fit::Fits)
+        ));
     }
 }

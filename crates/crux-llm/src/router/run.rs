@@ -168,52 +168,72 @@ impl Router {
     ) -> Option<Cow<'r, ChatRequest>> {
         tries.pruned = 0;
         tries.adapted = false;
-        let error =
-            match self.admit(target, key, opts) {
-                Ok(()) => {
-                    let mut prepared = for_target(req, target, opts.origin);
-                    // A reasoning effort (e.g. mapped from Anthropic thinking) goes only to models not known to lack
-                    // reasoning: non-reasoning models reject the parameter.
-                    if prepared.reasoning_effort.is_some()
-                        && self.registry.read().ok().and_then(|r| {
-                            r.capability(target, crate::catalog::Capability::Reasoning)
-                        }) == Some(false)
-                    {
-                        prepared.to_mut().reasoning_effort = None;
-                    }
-                    let adapted = match self.registry.read() {
-                        Ok(r) => adapt::adapt(&r, target, &mut prepared, stream),
-                        Err(_) => Ok(false),
-                    };
-                    match adapted {
-                        Ok(changed) => tries.adapted = changed,
-                        Err(e) => {
-                            tries.attempts.push(Attempt {
-                                target: target.clone(),
-                                error: e,
-                            });
-                            return None;
-                        }
-                    }
-                    match self
-                        .fit(&prepared, route, opts.raw.map(|r| r.body.len()))
-                        .await
-                    {
-                        Ok(Fit::Fits) => return Some(prepared),
-                        Ok(Fit::Pruned { req, dropped }) => {
-                            tries.pruned = dropped;
-                            return Some(Cow::Owned(*req));
-                        }
-                        Err(e) => e,
-                    }
+        let error = match self.admit(target, key, opts) {
+            Ok(()) => {
+                if req.model != *target {
+                    req.model = target.clone();
                 }
-                Err(e) => e,
-            };
+                // The guard measures the request itself (lent to a counting thread, not copied); only what
+                // changes per target is prepared afterwards.
+                let prepared = match self.fit(req, route, opts.raw.map(|r| r.body.len())).await {
+                    Ok(Fit::Fits) => Ok(self.prepare(req, target, opts.origin)),
+                    Ok(Fit::Pruned {
+                        req: pruned,
+                        dropped,
+                    }) => {
+                        tries.pruned = dropped;
+                        let mut pruned = *pruned;
+                        let prepared = self.prepare(&mut pruned, target, opts.origin);
+                        Ok(Cow::Owned(prepared.into_owned()))
+                    }
+                    Err(e) => Err(e),
+                };
+                match prepared {
+                    Ok(mut prepared) => {
+                        let adapted = match self.registry.read() {
+                            Ok(r) => adapt::adapt(&r, target, &mut prepared, stream),
+                            Err(_) => Ok(false),
+                        };
+                        match adapted {
+                            Ok(changed) => {
+                                tries.adapted = changed;
+                                return Some(prepared);
+                            }
+                            Err(e) => e,
+                        }
+                    }
+                    Err(e) => e,
+                }
+            }
+            Err(e) => e,
+        };
         tries.attempts.push(Attempt {
             target: target.clone(),
             error,
         });
         None
+    }
+
+    /// `req` as sent to `target`: its model written, fields of another wire family dropped, and no reasoning
+    /// effort for a model known to lack reasoning (non-reasoning models reject the parameter).
+    fn prepare<'r>(
+        &self,
+        req: &'r mut ChatRequest,
+        target: &ModelId,
+        origin: Option<Wire>,
+    ) -> Cow<'r, ChatRequest> {
+        let mut prepared = for_target(req, target, origin);
+        if prepared.reasoning_effort.is_some()
+            && self
+                .registry
+                .read()
+                .ok()
+                .and_then(|r| r.capability(target, crate::catalog::Capability::Reasoning))
+                == Some(false)
+        {
+            prepared.to_mut().reasoning_effort = None;
+        }
+        prepared
     }
 
     fn record(&self, key: &str, result: Result<(), &Error>) {

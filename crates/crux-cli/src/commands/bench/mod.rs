@@ -109,7 +109,7 @@ struct Target {
 async fn direct(settings: &Settings, model: &str) -> Result<Target, Failure> {
     let mut config = settings.gateway()?.router;
     // The benchmark measures the provider, not the breaker: it never opens during a run.
-    config.breaker.failures = u32::MAX;
+    config.breaker = crux_llm::breaker::BreakerConfig::never();
     let probe = Router::new(settings.client()?, config.clone());
     let route = probe
         .resolve(model, None)
@@ -156,8 +156,10 @@ fn gateway(
         })
         .build()
         .map_err(|e| Failure::usage(e.to_string()))?;
-    let mut config = RouterConfig::default();
-    config.breaker.failures = u32::MAX;
+    let config = RouterConfig {
+        breaker: crux_llm::breaker::BreakerConfig::never(),
+        ..RouterConfig::default()
+    };
     let route = Route {
         name: model.to_owned(),
         targets: vec![ModelId::new(ProviderId::OpenAi, model)],
