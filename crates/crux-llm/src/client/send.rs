@@ -83,8 +83,9 @@ impl Client {
         body: Bytes,
         deadline: Instant,
     ) -> Result<reqwest::Response> {
-        let headers = headers(target)?;
-        self.attempt(target, &headers, Some(body), deadline).await
+        let headers = crate::trace::with_context(&target.headers);
+        self.attempt(target, &headers, Some(body), deadline, &RetryLog::default())
+            .await
     }
 
     async fn attempt(
