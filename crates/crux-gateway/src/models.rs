@@ -104,7 +104,7 @@ pub async fn api_models(
                 c.extend(ide);
             }
             json!({"id": e.id, "name": e.name, "family": e.family, "context_length": e.context_window,
-                "capabilities": caps, "updated_at": snapshot.map(|s| iso(s.fetched_at))})
+                "capabilities": caps, "prices": e.prices, "updated_at": snapshot.map(|s| iso(s.fetched_at))})
         })
         .collect();
     let failure = registry.last_failure(provider);

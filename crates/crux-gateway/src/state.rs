@@ -43,6 +43,8 @@ pub struct AppState {
     pub limiter: Limiter,
     /// When the gateway started.
     pub started: Instant,
+    /// Web console sessions.
+    pub ui_sessions: crate::ui::Sessions,
 }
 
 impl AppState {
@@ -72,6 +74,7 @@ impl AppState {
             keys: KeyCache::default(),
             limiter: Limiter::default(),
             started: Instant::now(),
+            ui_sessions: crate::ui::Sessions::default(),
         });
         let weak = Arc::downgrade(&state);
         state.telemetry.set_live(Box::new(move || {
