@@ -74,6 +74,9 @@ pub struct ServerSection {
     /// Browser origins allowed by CORS (default the local dev server, `http://localhost:5173` and
     /// `http://127.0.0.1:5173`); `[]` turns CORS off.
     pub cors_origins: Option<Vec<String>>,
+    /// Mark the web console's session cookie `Secure` (default false; set it when the gateway is reached over TLS,
+    /// e.g. behind a TLS-terminating proxy).
+    pub console_secure_cookie: Option<bool>,
 }
 
 /// `[providers.ID]`.
@@ -283,6 +286,9 @@ pub fn gateway(file: &FileConfig, env: &impl Env) -> Result<GatewayConfig, Failu
     }
     if let Some(origins) = &server.cors_origins {
         config.cors_origins.clone_from(origins);
+    }
+    if let Some(secure) = server.console_secure_cookie {
+        config.console_secure_cookie = secure;
     }
     if let Some(b) = file.resilience.breaker {
         if let Some(why) = b.invalid() {

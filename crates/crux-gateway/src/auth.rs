@@ -32,7 +32,7 @@ impl Caller {
 }
 
 /// Constant-time equality (compares digests so lengths leak nothing either).
-fn same_secret(a: &str, b: &str) -> bool {
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     let (da, db) = (
         ring::digest::digest(&ring::digest::SHA256, a.as_bytes()),
         ring::digest::digest(&ring::digest::SHA256, b.as_bytes()),

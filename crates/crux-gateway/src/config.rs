@@ -48,6 +48,8 @@ pub struct GatewayConfig {
     pub large_body_budget: usize,
     /// Browser origins allowed to call the gateway (CORS, credentials allowed); empty disables CORS.
     pub cors_origins: Vec<String>,
+    /// Mark the console's session cookie `Secure` (set it when clients reach the gateway over TLS).
+    pub console_secure_cookie: bool,
 }
 
 impl Default for GatewayConfig {
@@ -70,6 +72,7 @@ impl Default for GatewayConfig {
                 "http://localhost:5173".to_owned(),
                 "http://127.0.0.1:5173".to_owned(),
             ],
+            console_secure_cookie: false,
         }
     }
 }

@@ -19,6 +19,7 @@ mod server_body;
 pub mod state;
 pub mod sync;
 pub mod telemetry;
+pub mod ui;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -70,6 +71,15 @@ pub fn build_router(state: Arc<AppState>) -> Router {
         )
         .route("/api/metrics/summary", get(api::admin::metrics_summary))
         .route("/api/logs", get(api::admin::logs))
+        .route("/api/logs/{id}", get(api::console::log))
+        .route("/api/overview", get(api::console::overview))
+        .route("/api/models/validate", get(api::console::validate_models))
+        .route("/ui", get(ui::index))
+        .route("/ui/", get(ui::index))
+        .route("/ui/assets/{name}", get(ui::asset))
+        .route("/ui/login", post(ui::login))
+        .route("/ui/logout", post(ui::logout))
+        .route("/ui/session", get(ui::current))
         .route(
             "/api/virtual-keys",
             get(api::admin::vkeys_get)
@@ -85,6 +95,10 @@ pub fn build_router(state: Arc<AppState>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             big_body::gate,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            ui::session_auth,
         ))
         .layer(axum::middleware::from_fn(too_large_in_dialect))
         .layer(axum::middleware::from_fn_with_state(

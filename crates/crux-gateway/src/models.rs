@@ -105,7 +105,8 @@ pub async fn api_models(
             }
             // `observed`: capabilities a provider's answers showed, each with the catalog's value (null = unknown).
             json!({"id": e.id, "name": e.name, "family": e.family, "context_length": e.context_window,
-                "capabilities": caps, "observed": e.observed, "updated_at": snapshot.map(|s| iso(s.fetched_at))})
+                "capabilities": caps, "observed": e.observed, "prices": e.prices,
+                "updated_at": snapshot.map(|s| iso(s.fetched_at))})
         })
         .collect();
     let failure = registry.last_failure(provider);

@@ -46,6 +46,8 @@ pub struct AppState {
     pub large_bodies: LargeBodies,
     /// When the gateway started.
     pub started: Instant,
+    /// Web console sessions.
+    pub ui_sessions: crate::ui::Sessions,
 }
 
 impl AppState {
@@ -77,6 +79,7 @@ impl AppState {
             limiter: Limiter::default(),
             large_bodies,
             started: Instant::now(),
+            ui_sessions: crate::ui::Sessions::default(),
         });
         if let Some(store) = &state.persistence.store {
             state

@@ -64,6 +64,9 @@ pub struct LogFilter {
     pub virtual_key_id: Option<String>,
     /// Only requests of this client session (`X-Claude-Code-Session-Id`, Codex's session/window ids; chat logs only).
     pub session: Option<String>,
+    /// Keyset paging: only rows strictly older than this `(ts_ms, id)` position in the newest-first order (the
+    /// last row of the previous page). Chat logs only; uses the `(…, ts)` indexes, never `OFFSET`.
+    pub before: Option<(i64, i64)>,
     /// At most this many rows (0 means 100).
     pub limit: u32,
 }
@@ -93,6 +96,13 @@ pub(crate) fn where_clause(f: &LogFilter) -> (String, Vec<Value>) {
     }
     if let Some(k) = &f.virtual_key_id {
         push("virtual_key_id =", Value::Text(Some(k.clone())));
+    }
+    if let Some((ts, id)) = f.before {
+        // `ts <= a AND (ts < a OR id < b)`: a range on `ts` the indexes serve, then the tie-break on the id.
+        binds.push(Value::Int(Some(ts)));
+        binds.push(Value::Int(Some(id)));
+        let (a, b) = (binds.len() - 1, binds.len());
+        clauses.push(format!("ts <= ${a} AND (ts < ${a} OR id < ${b})"));
     }
     if let Some(session) = &f.session {
         // The gateway writes metadata as compact JSON, so the pair appears literally; LIKE wildcards are escaped.

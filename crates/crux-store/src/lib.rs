@@ -19,6 +19,7 @@
 mod macros;
 
 mod bulk;
+pub mod console;
 pub mod copy;
 pub mod error;
 mod filter;
@@ -43,6 +44,7 @@ pub mod time;
 pub mod vault;
 pub mod virtual_keys;
 
+pub use console::{Overview, OverviewBucket, ProviderBucket};
 pub use copy::{CopyOptions, TableStats, copy_store, table_stats};
 pub use error::{Result, StoreError};
 pub use keys::{KeySource, ResolvedKey, StoredKey, resolve_provider_key};

@@ -178,7 +178,7 @@ pub(crate) fn chat_values(log: &ChatLog, import_key: Option<String>) -> Vec<Valu
     ]
 }
 
-fn from_row(r: &impl RowExt) -> Result<ChatLogEntry> {
+pub(crate) fn from_row(r: &impl RowExt) -> Result<ChatLogEntry> {
     let count = |c: &str| -> Result<Option<u64>> { Ok(r.opt_int(c)?.map(to_u64)) };
     let metadata = r
         .opt_text("metadata")?

@@ -31,7 +31,11 @@ fn store_error(e: &StoreError) -> ApiError {
 }
 
 /// Admin check plus the store, or the error to answer.
-fn admin_store(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Result<Store, ApiError> {
+pub(crate) fn admin_store(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> Result<Store, ApiError> {
     let caller = authenticate(state, headers, peer.ip())?;
     require_admin(state, &caller)?;
     state.persistence.store.clone().ok_or_else(|| {
@@ -54,7 +58,7 @@ impl From<StoreError> for ApiError {
 }
 
 /// Run an admin handler body with the store; its `Ok` value is the JSON answer, its error rendered natively.
-async fn with_store<Fut>(
+pub(crate) async fn with_store<Fut>(
     state: &AppState,
     headers: &HeaderMap,
     peer: SocketAddr,
@@ -232,6 +236,18 @@ pub struct LogQuery {
     limit: Option<u32>,
     /// A client session id (`X-Claude-Code-Session-Id`, Codex's session id).
     session: Option<String>,
+    /// Only rows before this time: epoch ms or a duration ago, like `since`.
+    until: Option<String>,
+    /// A virtual key id.
+    key: Option<String>,
+    /// Keyset cursor `TS_MS:ID` (the `next` of the previous page).
+    before: Option<String>,
+}
+
+fn cursor(text: &str) -> Result<(i64, i64), ApiError> {
+    text.split_once(':')
+        .and_then(|(ts, id)| Some((ts.trim().parse().ok()?, id.trim().parse().ok()?)))
+        .ok_or_else(|| ApiError::bad_request(format!("invalid before '{text}' (want TS_MS:ID)")))
 }
 
 fn since_ms(text: &str) -> Result<i64, ApiError> {
@@ -262,8 +278,8 @@ fn since_ms(text: &str) -> Result<i64, ApiError> {
 
 fn filter(q: &LogQuery) -> Result<LogFilter, ApiError> {
     Ok(LogFilter {
-        provider: q.provider.clone(),
-        model: q.model.clone(),
+        provider: q.provider.clone().filter(|p| !p.trim().is_empty()),
+        model: q.model.clone().filter(|m| !m.trim().is_empty()),
         status: match q.status.as_deref() {
             None => None,
             Some("ok") => Some(LogStatus::Ok),
@@ -276,12 +292,15 @@ fn filter(q: &LogQuery) -> Result<LogFilter, ApiError> {
         },
         since_ms: q.since.as_deref().map(since_ms).transpose()?,
         limit: q.limit.unwrap_or(100).min(10_000),
-        session: q.session.clone(),
-        ..LogFilter::default()
+        session: q.session.clone().filter(|s| !s.trim().is_empty()),
+        until_ms: q.until.as_deref().map(since_ms).transpose()?,
+        virtual_key_id: q.key.clone().filter(|k| !k.trim().is_empty()),
+        before: q.before.as_deref().map(cursor).transpose()?,
     })
 }
 
-/// `GET /api/logs`.
+/// `GET /api/logs`: newest first, `{"ok":true,"logs":[…],"next":"TS_MS:ID"|null}`; pass `next` as `before`
+/// for the following page (keyset paging on the indexes, never `OFFSET`).
 pub async fn logs(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -289,8 +308,9 @@ pub async fn logs(
     Query(q): Query<LogQuery>,
 ) -> Response {
     with_store(&state, &headers, peer, |store| async move {
-        let rows = store.query_chat_logs(&filter(&q)?).await?;
-        Ok(json!({"ok": true, "logs": rows}))
+        let (rows, next) = store.chat_log_page(&filter(&q)?).await?;
+        let next = next.map(|(ts, id)| format!("{ts}:{id}"));
+        Ok(json!({"ok": true, "logs": rows, "next": next}))
     })
     .await
 }

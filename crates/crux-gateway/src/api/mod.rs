@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod chat;
+pub mod console;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
