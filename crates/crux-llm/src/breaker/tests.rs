@@ -140,7 +140,7 @@ fn random_ten_percent_failures_never_open_the_default_breaker() {
         x = x
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
-        let fail = (x >> 33) % 10 == 0;
+        let fail = (x >> 33).is_multiple_of(10);
         failed += u32::from(fail);
         assert_eq!(b.admit("p/m"), Admission::Allowed);
         b.record("p/m", !fail);
