@@ -13,55 +13,19 @@ use axum::response::Response;
 use bytes::BytesMut;
 use crux_llm::{ChatRequest, ErrorCode, Part, Role};
 use futures_util::StreamExt;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::OwnedSemaphorePermit;
 
+#[cfg(test)]
+use crate::body_budget::{LargeBodies, UNIT};
 use crate::error::{ApiError, Dialect};
 use crate::state::AppState;
 
-/// Bodies at least this large are large: admitted against [`LargeBodies`], and parsed with
+/// Bodies at least this large are large: admitted against [`crate::body_budget::LargeBodies`], and parsed with
 /// [`tokio::task::block_in_place`] so `/health` and other requests on the same worker keep being served.
 pub const LARGE_BODY_BYTES: usize = 1 << 20;
 
 /// Most bytes of request text a chat log keeps; the rest is replaced by a note of how much was left out.
 pub const LOGGED_TEXT_BYTES: usize = 64 * 1024;
-
-/// The budget's unit: one permit per started MiB of body.
-const UNIT: usize = 1 << 20;
-
-/// The bytes of large request bodies being read or served at once (`[server] large_body_budget_bytes`). A large
-/// body takes its announced size from the budget before a byte of it is read (one of unknown length takes the
-/// whole body limit once it passes [`LARGE_BODY_BYTES`]) and gives it back when its handler has answered; beyond
-/// the budget a request waits, and after half the body timeout it is answered `503 overloaded` with
-/// `Retry-After: 1`.
-#[derive(Debug)]
-pub struct LargeBodies {
-    permits: Arc<Semaphore>,
-    units: u32,
-}
-
-impl LargeBodies {
-    /// A budget of `budget_bytes`, never less than one body of `body_limit` (so every admissible body can run).
-    pub fn new(budget_bytes: usize, body_limit: usize) -> Self {
-        let units = budget_bytes.max(body_limit).max(1).div_ceil(UNIT);
-        let units = u32::try_from(units.min(Semaphore::MAX_PERMITS)).unwrap_or(u32::MAX);
-        Self {
-            permits: Arc::new(Semaphore::new(units as usize)),
-            units,
-        }
-    }
-
-    /// Permits for a body of `bytes`.
-    fn units_for(&self, bytes: usize) -> u32 {
-        u32::try_from(bytes.div_ceil(UNIT))
-            .unwrap_or(u32::MAX)
-            .clamp(1, self.units)
-    }
-
-    /// Bytes of the budget not taken now.
-    pub fn available_bytes(&self) -> usize {
-        self.permits.available_permits().saturating_mul(UNIT)
-    }
-}
 
 fn too_large(dialect: Dialect) -> Response {
     ApiError::new(

@@ -7,6 +7,7 @@ pub mod accounting;
 pub mod api;
 pub mod auth;
 mod big_body;
+mod body_budget;
 pub mod config;
 pub mod dialect;
 pub mod error;

@@ -8,7 +8,7 @@ use crux_llm::{Client, ModelId, ProviderId, Router, Usage};
 
 use crux_store::{QueueSender, Store, VaultKey};
 
-pub use crate::big_body::LargeBodies;
+pub use crate::body_budget::LargeBodies;
 use crate::config::GatewayConfig;
 use crate::keys::KeyCache;
 use crate::limits::Limiter;

@@ -1,4 +1,4 @@
-//! Gemini 3 wants each function call's `thoughtSignature` back on the next turn. Through the OpenAI and Anthropic
+//! Gemini 3 wants each function call's `thoughtSignature` back on the next turn. Through the OpenAI, Anthropic and Responses
 //! dialects (which have no field for it) the signature rides in the tool-call id the client echoes, so the second
 //! turn of a tool conversation is accepted — streamed and not.
 
@@ -89,4 +89,55 @@ async fn anthropic_dialect_second_turn_is_accepted_by_gemini_3() {
     let (status, _, text) = g.post("/v1/messages", "k", &second).await;
     assert_eq!(status, 200, "{text}");
     assert!(text.contains("found"), "{text}");
+}
+
+/// The call of a Responses answer: (call_id, arguments), from a plain or a streamed answer.
+fn responses_call(text: &str, stream: bool) -> (String, String) {
+    let item = if stream {
+        sse(text)
+            .into_iter()
+            .filter_map(|(_, data)| serde_json::from_str::<Value>(&data).ok())
+            .find(|v| {
+                v["type"] == "response.output_item.done" && v["item"]["type"] == "function_call"
+            })
+            .map(|v| v["item"].clone())
+            .unwrap()
+    } else {
+        let v: Value = serde_json::from_str(text).unwrap();
+        v["output"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["type"] == "function_call")
+            .cloned()
+            .unwrap()
+    };
+    (
+        item["call_id"].as_str().unwrap().to_owned(),
+        item["arguments"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn responses_dialect_second_turn_is_accepted_by_gemini_3() {
+    let g = Gateway::start().await;
+    let tools = json!([{"type": "function", "name": "lookup", "parameters": {"type": "object", "properties": {"q": {"type": "string"}}}}]);
+    for stream in [false, true] {
+        let mut input =
+            vec![json!({"type": "message", "role": "user", "content": "use lookup for crux"})];
+        let first = json!({"model": MODEL, "stream": stream, "store": false, "input": input, "tools": tools});
+        let (status, _, text) = g.post("/v1/responses", "k", &first).await;
+        assert_eq!(status, 200, "{text}");
+        let (call_id, args) = responses_call(&text, stream);
+        assert!(
+            call_id.contains("__ts_"),
+            "the signature rides in the call id: {call_id}"
+        );
+        input.push(json!({"type": "function_call", "call_id": call_id, "name": "lookup", "arguments": args}));
+        input.push(json!({"type": "function_call_output", "call_id": call_id, "output": "found"}));
+        let second = json!({"model": MODEL, "stream": stream, "store": false, "input": input, "tools": tools});
+        let (status, _, text) = g.post("/v1/responses", "k", &second).await;
+        assert_eq!(status, 200, "stream={stream}: {text}");
+        assert!(text.contains("found"), "{text}");
+    }
 }

@@ -34,6 +34,7 @@ pub mod scrub;
 pub mod tools;
 pub mod trace;
 pub mod types;
+mod types_cache;
 mod types_embed;
 mod usage;
 pub mod wire;

@@ -259,12 +259,16 @@ impl EventEncoder {
                 id: call_id,
                 name,
                 args_fragment,
-                ..
+                signature,
             } => {
                 let next = Open::Call {
                     index: *index,
                     id: String::new(),
-                    call_id: call_id.clone().unwrap_or_default(),
+                    // A Gemini signature rides in the call id, as in the other dialects (`wire/call_id.rs`).
+                    call_id: call_id
+                        .as_deref()
+                        .map(|c| crate::wire::call_id::attach(c, signature.as_deref()))
+                        .unwrap_or_default(),
                     name: name.clone().unwrap_or_default(),
                     args: String::new(),
                 };

@@ -262,11 +262,11 @@ fn input_item(item: &Value, messages: &mut Vec<Message>) -> Result<(), String> {
             } else {
                 text_of(&item["arguments"])
             };
-            let call = ToolCall::new(
+            let (id, signature) = crate::wire::call_id::detach(
                 call_id.ok_or_else(|| format!("a {kind} item needs 'call_id'"))?,
-                name,
-                arguments,
             );
+            let mut call = ToolCall::new(id, name, arguments);
+            call.signature = signature;
             assistant_turn(messages).tool_calls.push(call);
             Ok(())
         }
@@ -278,7 +278,9 @@ fn input_item(item: &Value, messages: &mut Vec<Message>) -> Result<(), String> {
                 _ => return Err(format!("a {kind} item needs 'output'")),
             };
             messages.push(Message::tool_result(
-                call_id.ok_or_else(|| format!("a {kind} item needs 'call_id'"))?,
+                crate::wire::call_id::plain(
+                    call_id.ok_or_else(|| format!("a {kind} item needs 'call_id'"))?,
+                ),
                 output,
             ));
             Ok(())

@@ -133,7 +133,7 @@ pub fn items(meta: &Meta, message: &Message, status: &str) -> Vec<Value> {
             &meta.tools,
             &meta.item_id("fc", out.len()),
             "completed",
-            &c.id,
+            &crate::wire::call_id::attach(&c.id, c.signature.as_deref()),
             &c.name,
             &c.arguments,
         ));

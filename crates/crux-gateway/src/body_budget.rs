@@ -1,0 +1,43 @@
+//! The byte budget that large request bodies are admitted against (see `big_body.rs`), a leaf the shared state holds.
+
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+/// The budget's unit: one permit per started MiB of body.
+pub(crate) const UNIT: usize = 1 << 20;
+
+/// The bytes of large request bodies being read or served at once (`[server] large_body_budget_bytes`). A large
+/// body takes its announced size from the budget before a byte of it is read (one of unknown length takes the
+/// whole body limit once it passes [`crate::big_body::LARGE_BODY_BYTES`]) and gives it back when its handler has answered; beyond
+/// the budget a request waits, and after half the body timeout it is answered `503 overloaded` with
+/// `Retry-After: 1`.
+#[derive(Debug)]
+pub struct LargeBodies {
+    pub(crate) permits: Arc<Semaphore>,
+    pub(crate) units: u32,
+}
+
+impl LargeBodies {
+    /// A budget of `budget_bytes`, never less than one body of `body_limit` (so every admissible body can run).
+    pub fn new(budget_bytes: usize, body_limit: usize) -> Self {
+        let units = budget_bytes.max(body_limit).max(1).div_ceil(UNIT);
+        let units = u32::try_from(units.min(Semaphore::MAX_PERMITS)).unwrap_or(u32::MAX);
+        Self {
+            permits: Arc::new(Semaphore::new(units as usize)),
+            units,
+        }
+    }
+
+    /// Permits for a body of `bytes`.
+    pub(crate) fn units_for(&self, bytes: usize) -> u32 {
+        u32::try_from(bytes.div_ceil(UNIT))
+            .unwrap_or(u32::MAX)
+            .clamp(1, self.units)
+    }
+
+    /// Bytes of the budget not taken now.
+    pub fn available_bytes(&self) -> usize {
+        self.permits.available_permits().saturating_mul(UNIT)
+    }
+}
