@@ -532,22 +532,45 @@ pg_create() { # sets DB_URL to a new database (no subshell: PG_DBS must persist 
 # ------------------------------------------------------------------------------------ instruction counts (callgrind)
 # BENCH_CALLGRIND=N: instead of the wrk runs, count the CPU instructions per request (all threads, the store writer
 # included) of the gateway in each mode of BENCH_MODES (sqlite, telemetry, passthrough, translate) and of the floor:
-# each runs under `valgrind --tool=callgrind`, gets 100 warm-up requests, then N requests from `ab -k -c 1` with
+# each runs under `valgrind --tool=callgrind`, gets 100 warm-up requests, then N requests from one keep-alive client (`cg_client`, sequential) with
 # collection on. Instruction counts do not depend on the machine's load, so they show what a change bought.
 if [[ -n ${BENCH_CALLGRIND:-} ]]; then
     [[ $BENCH_CALLGRIND =~ ^[0-9]+$ ]] || die "BENCH_CALLGRIND must be a whole number"
     command -v valgrind >/dev/null 2>&1 || die "BENCH_CALLGRIND needs valgrind (apt-get install valgrind)"
-    command -v ab >/dev/null 2>&1 || die "BENCH_CALLGRIND needs ab (apt-get install apache2-utils)"
+    # cg_client URL BODY_FILE N [HEADER VALUE]: N sequential POSTs on one keep-alive connection, each answer read to
+    # its end (also chunked streams, which ab cannot read); prints "Failed requests: F" (non-200 or broken answers).
+    cg_client() {
+        python3 - "$@" <<'PY'
+import http.client, sys, urllib.parse
+url, body, n = sys.argv[1], open(sys.argv[2], "rb").read(), int(sys.argv[3])
+hdr = {"content-type": "application/json"}
+if len(sys.argv) > 5:
+    hdr[sys.argv[4]] = sys.argv[5]
+u = urllib.parse.urlsplit(url)
+c, failed = None, 0
+for _ in range(n):
+    try:
+        c = c or http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+        c.request("POST", u.path, body, hdr)
+        r = c.getresponse()
+        r.read()
+        failed += r.status != 200
+    except (OSError, http.client.HTTPException):
+        failed += 1
+        c = None
+print(f"Failed requests: {failed}")
+PY
+    }
     CG_N=$BENCH_CALLGRIND
     declare -A CG
     # callgrind_one NAME PID URL FAMILY KIND: warm up, collect N requests, sets CG[NAME]=instructions per request.
     callgrind_one() {
         local name=$1 pid=$2 url=$3 fam=$4 kind=$5 hdr=()
         printf '%s' "${REQ[$fam,$kind]}" >"$TMP/run/cg-body.json"
-        [[ $fam == anthropic ]] && hdr=(-H 'anthropic-version: 2023-06-01')
-        ab -q -k -c 1 -n 100 -T application/json "${hdr[@]}" -p "$TMP/run/cg-body.json" "$url" >"$TMP/logs/cg-$name-warm.txt" 2>&1 || true
+        [[ $fam == anthropic ]] && hdr=(anthropic-version 2023-06-01)
+        cg_client "$url" "$TMP/run/cg-body.json" 100 "${hdr[@]}" >"$TMP/logs/cg-$name-warm.txt" 2>&1 || true
         callgrind_control -i on "$pid" >/dev/null
-        ab -q -k -c 1 -n "$CG_N" -T application/json "${hdr[@]}" -p "$TMP/run/cg-body.json" "$url" >"$TMP/logs/cg-$name.txt" 2>&1 || true
+        cg_client "$url" "$TMP/run/cg-body.json" "$CG_N" "${hdr[@]}" >"$TMP/logs/cg-$name.txt" 2>&1 || true
         sleep 1 # the chat-log writer flushes its batch
         callgrind_control -d "$pid" >/dev/null
         callgrind_control -i off "$pid" >/dev/null
@@ -574,7 +597,7 @@ if [[ -n ${BENCH_CALLGRIND:-} ]]; then
         for kind in "${KINDS[@]}"; do
             aprefix=ajson
             [[ $kind == stream ]] && aprefix=asse
-            GW_WRAP="valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file=$TMP/cg/$mode-$kind.out.%p"
+            GW_WRAP="valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=$TMP/cg/$mode-$kind.out.%p"
             GW_START_SECS=180
             start_gateway "cg-$mode-$kind" "sqlite://$TMP/cg-$mode-$kind.db" "$config" "$fam" "$kind" "$aprefix"
             unset GW_WRAP GW_START_SECS
@@ -585,7 +608,7 @@ if [[ -n ${BENCH_CALLGRIND:-} ]]; then
     done
     if [[ -n $FLOOR ]]; then
         free_port
-        valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$TMP/cg/floor-nonstream.out.%p" \
+        valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$TMP/cg/floor-nonstream.out.%p" \
             "$FLOOR" "127.0.0.1:$PORT" "$(upstream_url openai nonstream)" parse >"$TMP/logs/cg-floor.log" 2>&1 &
         fpid=$!
         PIDS+=("$fpid")
@@ -600,7 +623,7 @@ if [[ -n ${BENCH_CALLGRIND:-} ]]; then
     {
         echo "## Instructions per request (callgrind) — $(date -u +'%Y-%m-%d %H:%M UTC')"
         echo
-        echo "- commit: $COMMIT; $CG_N requests per row after 100 warm-up, \`ab -k -c 1\`, every thread of the process counted"
+        echo "- commit: $COMMIT; $CG_N requests per row after 100 warm-up, one sequential keep-alive client, every thread of the process counted"
         echo "- load (does not change the counts): \`$(uptime)\`"
         echo
         echo "| mode-kind | instructions per request | failed requests |"

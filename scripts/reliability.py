@@ -14,6 +14,7 @@ release binary and runs them all, short or long. Results and commands: docs/reli
 import argparse
 import http.client
 import json
+import multiprocessing
 import os
 import random
 import resource
@@ -278,6 +279,29 @@ def health_prober(port, stop, out, interval=0.02):
         time.sleep(interval)
 
 
+class ProberProcess:
+    """`health_prober` in its own process, so the load this script makes (and its GIL) cannot delay the probes."""
+
+    def __init__(self, port, interval=0.02):
+        ctx = multiprocessing.get_context("fork")  # forked before any sender thread starts
+        self.stop = ctx.Event()
+        self.rx, tx = ctx.Pipe(duplex=False)
+        self.p = ctx.Process(target=self._run, args=(port, self.stop, tx, interval), daemon=True)
+        self.p.start()
+
+    @staticmethod
+    def _run(port, stop, tx, interval):
+        out = []
+        health_prober(port, stop, out, interval)
+        tx.send(out)
+
+    def finish(self):
+        self.stop.set()
+        out = self.rx.recv() if self.rx.poll(30) else []
+        self.p.join(10)
+        return out
+
+
 def pct(values, p):
     if not values:
         return None
@@ -325,9 +349,11 @@ def flood(a):
     st = Stack()
     try:
         prompt = "lorem ipsum dolor sit amet " * (a.mb * 1024 * 1024 // 27)
-        body = json.dumps({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": prompt}]})
+        # Encoded once: http.client would encode a str body on every send while holding the GIL.
+        body = json.dumps({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": prompt}]}).encode()
+        del prompt
         statuses, lock, left = {}, threading.Lock(), [a.count]
-        stop, lat, peak = threading.Event(), [], [0.0]
+        stop, peak = threading.Event(), [0.0]
 
         def sender():
             while True:
@@ -351,8 +377,8 @@ def flood(a):
                 time.sleep(0.05)
 
         base_rss = st.gw.rss_mb()
-        helpers = [threading.Thread(target=health_prober, args=(st.port, stop, lat)),
-                   threading.Thread(target=sampler)]
+        prober = ProberProcess(st.port)
+        helpers = [threading.Thread(target=sampler)]
         for h in helpers:
             h.start()
         senders = [threading.Thread(target=sender) for _ in range(a.senders)]
@@ -363,6 +389,7 @@ def flood(a):
         stop.set()
         for h in helpers:
             h.join()
+        lat = prober.finish()
         ms = [m for m, ok in lat]
         return {"probe": "flood", "count": a.count, "senders": a.senders, "prompt_mb": round(len(body) / 1e6, 1), "statuses": statuses,
                 "health": {"n": len(lat), "failed": sum(1 for _, ok in lat if not ok), "p50_ms": pct(ms, 50),

@@ -24,6 +24,10 @@ use crate::commands::{
 use crate::exit::Failure;
 use crate::settings::Settings;
 
+/// The global allocator: jemalloc, chosen by measurement over glibc's malloc and mimalloc (`docs/benchmarks.md`, "Allocator").
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Crux: one typed API over nine LLM providers — a gateway any OpenAI or Anthropic SDK can point at, a CLI, and a mock.
 #[derive(Debug, Parser)]
 #[command(

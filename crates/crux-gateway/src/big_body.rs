@@ -186,6 +186,13 @@ mod tests {
         assert_eq!(b.units_for(31 * UNIT + 1), 32);
         assert_eq!(b.units_for(100 * UNIT), 32, "never more than the budget");
         assert_eq!(b.units_for(10), 1);
+        let roomy = LargeBodies::new(64 * UNIT, 32 * UNIT);
+        assert_eq!(
+            roomy.units_for(2 * UNIT),
+            u32::try_from(2 * crate::body_budget::FOOTPRINT).unwrap(),
+            "a body takes its footprint, not only its bytes"
+        );
+        assert_eq!(roomy.units_for(30 * UNIT), 64, "a 30 MB prompt runs alone");
         assert_eq!(b.available_bytes(), 32 * UNIT);
     }
 }

@@ -24,6 +24,10 @@ macro_rules! row {
                 run(FAULT, Dialect::Anthropic).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn responses() {
+                run(FAULT, Dialect::Responses).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn native() {
                 run(FAULT, Dialect::Native).await
             }

@@ -74,6 +74,7 @@ impl Stub {
             return;
         };
         let anthropic = req.contains("anthropic-version");
+        let responses = req.starts_with("POST /v1/responses");
         let stream = req.contains("\"stream\":true");
         let envelope = if anthropic {
             r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#
@@ -95,6 +96,10 @@ impl Stub {
             Stub::ResetBeforeHeaders => return reset(s),
             Stub::ResetAfterHeaders => {
                 let (ct, start) = match (stream, anthropic) {
+                    (true, false) if responses => (
+                        "text/event-stream",
+                        "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0,\"response\":{\"id\":\"resp_1\",\"object\":\"response\",\"created_at\":1,\"status\":\"in_progress\",\"model\":\"gpt-5-mini\",\"output\":[]}}\n\nevent: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"sequence_number\":1,\"item_id\":\"msg_1\",\"output_index\":0,\"content_index\":0,\"delta\":\"Hel\"}\n\n",
+                    ),
                     (true, true) => (
                         "text/event-stream",
                         "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-3-5-haiku-latest\",\"content\":[],\"stop_reason\":null,\"usage\":{\"input_tokens\":3,\"output_tokens\":0}}}\n\nevent: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hel\"}}\n\n",

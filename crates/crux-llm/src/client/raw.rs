@@ -138,9 +138,10 @@ impl Client {
                 usage: d.usage,
                 latency: t0.elapsed(),
             },
-            // A 2xx error envelope, or a body that is not JSON at all, is an upstream failure; JSON in a shape we do
-            // not know is still the caller's answer (fields we have never heard of are theirs to read).
-            Err(e @ Error::Upstream(_)) => return Err(e),
+            // A 2xx error envelope, a failed response object (the Responses API's `status: "failed"`), or a body
+            // that is not JSON at all, is an upstream failure; JSON in a shape we do not know is still the caller's
+            // answer (fields we have never heard of are theirs to read).
+            Err(e @ (Error::Upstream(_) | Error::InBand { .. })) => return Err(e),
             Err(e) if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() => {
                 return Err(e);
             }

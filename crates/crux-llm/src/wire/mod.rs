@@ -12,6 +12,7 @@ pub mod ollama;
 pub mod openai;
 pub mod passthrough;
 pub mod responses;
+mod text_or_list;
 
 use bytes::Bytes;
 

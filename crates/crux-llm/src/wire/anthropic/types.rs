@@ -50,7 +50,7 @@ pub struct MessagesRequest {
 }
 
 /// `system`: a string or text blocks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum SystemPrompt {
     /// Plain text.
@@ -58,6 +58,14 @@ pub enum SystemPrompt {
     /// Text blocks.
     Blocks(Vec<Block>),
 }
+
+crate::wire::text_or_list::impl_deserialize!(
+    SystemPrompt,
+    Block,
+    Text,
+    Blocks,
+    "a string or an array of text blocks"
+);
 
 /// One turn.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,7 +77,7 @@ pub struct WireMessage {
 }
 
 /// Message content: a string or blocks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Content {
     /// Plain text.
@@ -77,6 +85,14 @@ pub enum Content {
     /// Typed blocks.
     Blocks(Vec<Block>),
 }
+
+crate::wire::text_or_list::impl_deserialize!(
+    Content,
+    Block,
+    Text,
+    Blocks,
+    "a string or an array of content blocks"
+);
 
 impl Content {
     /// The blocks (a plain string becomes one text block).

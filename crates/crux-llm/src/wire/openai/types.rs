@@ -107,7 +107,7 @@ pub struct WireMessage {
 }
 
 /// Message content: a string or an array of parts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum WireContent {
     /// Plain text.
@@ -115,6 +115,14 @@ pub enum WireContent {
     /// Typed parts.
     Parts(Vec<WirePart>),
 }
+
+crate::wire::text_or_list::impl_deserialize!(
+    WireContent,
+    WirePart,
+    Text,
+    Parts,
+    "a string or an array of content parts"
+);
 
 /// One content part.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
