@@ -316,8 +316,12 @@ impl Registry {
         self.lookup(model, |e| e.prices)
     }
 
-    /// The known value of `cap` for `model`: an observation of this exact id first, then the candidates.
-    pub fn capability(&self, model: &ModelId, cap: Capability) -> Option<bool> {
+    /// The observation of `cap` recorded for this exact id (its canonical form). With nothing observed (the usual
+    /// case) this costs no key allocation.
+    fn observed_here(&self, model: &ModelId, cap: Capability) -> Option<bool> {
+        if self.observed.is_empty() {
+            return None;
+        }
         let key = (
             model.provider,
             catalog::canonical_id(model.provider, &model.model).to_owned(),
@@ -325,23 +329,25 @@ impl Registry {
         self.observed
             .get(&key)
             .and_then(|caps| caps.get(&cap).copied())
+    }
+
+    /// The known value of `cap` for `model`: an observation of this exact id first, then the candidates.
+    pub fn capability(&self, model: &ModelId, cap: Capability) -> Option<bool> {
+        self.observed_here(model, cap)
             .or_else(|| self.lookup(model, |e| e.capability(cap)))
     }
 
     /// The observed value of `cap` for `model` (this id, or the catalog entry it names), ignoring the catalog.
     pub fn observed(&self, model: &ModelId, cap: Capability) -> Option<bool> {
-        let key = (
-            model.provider,
-            catalog::canonical_id(model.provider, &model.model).to_owned(),
-        );
-        self.observed
-            .get(&key)
-            .and_then(|caps| caps.get(&cap).copied())
-            .or_else(|| {
-                self.get(model)
-                    .and_then(|e| e.observed.get(&cap))
-                    .map(|o| o.value)
-            })
+        if self.observed.is_empty() {
+            // Entries carry only what `observed` holds.
+            return None;
+        }
+        self.observed_here(model, cap).or_else(|| {
+            self.get(model)
+                .and_then(|e| e.observed.get(&cap))
+                .map(|o| o.value)
+        })
     }
 
     /// Whether to try `cap` with `model`: yes unless it is known not to work.
