@@ -14,10 +14,10 @@ pub(crate) const UNIT: usize = 1 << 20;
 pub(crate) const FOOTPRINT: usize = 3;
 
 /// The memory of large request bodies being read or served at once (`[server] large_body_budget_bytes`). A large
-/// body takes [`FOOTPRINT`] times its announced size (at most the whole budget) from the budget before a byte of it is read (one of unknown length takes the
-/// whole body limit once it passes [`crate::big_body::LARGE_BODY_BYTES`]) and gives it back when its handler has answered; beyond
-/// the budget a request waits, and after half the body timeout it is answered `503 overloaded` with
-/// `Retry-After: 1`.
+/// body takes [`FOOTPRINT`] times its announced size (at most the whole budget) from the budget before a byte of it
+/// is read (one of unknown length takes the whole body limit once it passes [`crate::big_body::LARGE_BODY_BYTES`])
+/// and gives it back when its handler has answered; beyond the budget a request waits, and after half the body
+/// timeout it is answered `503 overloaded` with `Retry-After: 1`.
 #[derive(Debug)]
 pub struct LargeBodies {
     pub(crate) permits: Arc<Semaphore>,
