@@ -29,6 +29,10 @@
 #   BENCH_KEEP=1             keep the temp dir (nginx config, bodies) and print its path
 #   BENCH_NO_BUILD=1         use the existing target/release/crux without building
 #   BENCH_CRUX=PATH          benchmark this crux binary instead of target/release/crux (implies BENCH_NO_BUILD=1)
+#   BENCH_AB_ROUNDS=N        after the modes, N interleaved rounds of same-wire vs translation on ONE gateway per
+#                            Anthropic file (each cell: the Anthropic client, then the OpenAI client, DURATION s each);
+#                            reports the medians and how many rounds each won (sequential modes drift too much to
+#                            compare small differences). 0 (default) skips it
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -787,6 +791,53 @@ for mode in $MODES; do
     RAN_MODES+=("$mode")
 done
 
+# ------------------------------------------------------------------------------------------ interleaved A/B phase
+AB_ROUNDS=${BENCH_AB_ROUNDS:-0}
+[[ $AB_ROUNDS =~ ^[0-9]+$ ]] || die "BENCH_AB_ROUNDS must be a whole number (got '$AB_ROUNDS')"
+AB_REPORT=""
+if ((AB_ROUNDS > 0)); then
+    log "=== interleaved A/B: $AB_ROUNDS rounds of same-wire vs translation on one gateway per Anthropic file"
+    declare -A ABGW=()
+    start_gateway ab-json "sqlite://$TMP/crux-ab-json.db" "" anthropic nonstream ajson
+    ABGW[nonstream]=${GW_URLS[-1]%/v1/messages}
+    start_gateway ab-sse "sqlite://$TMP/crux-ab-sse.db" "" anthropic stream asse
+    ABGW[stream]=${GW_URLS[-1]%/v1/messages}
+    for round in $(seq 1 "$AB_ROUNDS"); do
+        for conns in "${CONNS_LIST[@]}"; do
+            for kind in "${KINDS[@]}"; do
+                base=${ABGW[$kind]}
+                for side in same tran; do
+                    if [[ $side == same ]]; then script=anthropic-$kind url=$base/v1/messages
+                    else script=translate-$kind url=$base/v1/chat/completions; fi
+                    read -r p50 p99 rps _ err < <(run_load "ab-r$round-c$conns-$kind-$side" "$script" "$conns" "$DURATION" "$url")
+                    echo "$conns $kind $side $round $p50 $rps $err" >>"$TMP/logs/ab-rows.txt"
+                done
+            done
+        done
+        log "A/B round $round of $AB_ROUNDS done"
+    done
+    stop_gateways
+    # Medians per (conns, kind, side), and the rounds in which same-wire served at least as many req/s.
+    AB_REPORT=$(awk '
+        function median(list,   n, a, i, j, t) {
+            n = split(list, a, " ")
+            for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        }
+        { k = $1 " " $2; p[k, $3] = p[k, $3] " " $5; r[k, $3] = r[k, $3] " " $6; rr[k, $3, $4] = $6; e[k] += $7
+          if (!(k in seen)) { seen[k] = 1; keys[++nk] = k } if ($4 > rounds) rounds = $4 }
+        END {
+            print "| conns | kind | same-wire p50 µs | translation p50 µs | same-wire req/s | translation req/s | rounds same-wire ≥ translation (req/s) | errors |"
+            print "|---:|---|---:|---:|---:|---:|---:|---:|"
+            for (i = 1; i <= nk; i++) {
+                k = keys[i]; split(k, kk, " "); won = 0
+                for (x = 1; x <= rounds; x++) if (rr[k, "same", x] + 0 >= rr[k, "tran", x] + 0) won++
+                printf "| %s | %s | %.0f | %.0f | %.0f | %.0f | %d of %d | %d |\n", kk[1], kk[2], median(p[k, "same"]),
+                    median(p[k, "tran"]), median(r[k, "same"]), median(r[k, "tran"]), won, rounds, e[k]
+            }
+        }' "$TMP/logs/ab-rows.txt")
+fi
+
 # ------------------------------------------------------------------------------------------------- memory phase
 MEM_DONE=0
 if [[ $SKIP_MEM != 1 ]] && ((MEM_REQUESTS > 0)); then
@@ -848,11 +899,11 @@ BUSY_AFTER=$(busy_procs)
 # ---------------------------------------------------------------------------------------------------------- report
 mb() { awk -v k="$1" 'BEGIN { if (k == "" || k == "NA") print "NA"; else printf "%.1f", k / 1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "NA"; else printf "%.1f%%", 100 * a / b }'; }
-check_le() { # VALUE LIMIT -> ✅/❌ (NA counts as ❌)
-    awk -v v="$1" -v l="$2" 'BEGIN { if (v == "NA" || v == "") print "❌"; else if (v + 0 <= l + 0) print "✅"; else print "❌" }'
+check_le() { # VALUE LIMIT -> ✅/❌ (NA, in either, counts as ❌: no floor measured is no pass)
+    awk -v v="$1" -v l="$2" 'BEGIN { if (v == "NA" || v == "" || l == "NA" || l == "") print "❌"; else if (v + 0 <= l + 0) print "✅"; else print "❌" }'
 }
 check_ge() {
-    awk -v v="$1" -v l="$2" 'BEGIN { if (v == "NA" || v == "") print "❌"; else if (v + 0 >= l + 0) print "✅"; else print "❌" }'
+    awk -v v="$1" -v l="$2" 'BEGIN { if (v == "NA" || v == "" || l == "NA" || l == "") print "❌"; else if (v + 0 >= l + 0) print "✅"; else print "❌" }'
 }
 kind_label() { if [[ $1 == stream ]]; then echo stream; else echo non-stream; fi; }
 
@@ -947,6 +998,15 @@ report() {
     fi
     if ((have_sq && have_te)); then
         compare_modes sqlite telemetry "Exporters on (telemetry) vs off (sqlite), same run" off on
+    fi
+    if [[ -n $AB_REPORT ]]; then
+        echo
+        echo "### Same-wire vs translation, interleaved on one gateway ($AB_ROUNDS rounds, ${DURATION} s per run; medians)"
+        echo
+        echo "Each cell sends the Anthropic client (same wire) and then the OpenAI client (translated) to the same gateway"
+        echo "and the same Anthropic nginx file, round after round; p50 is wrk's whole-response latency."
+        echo
+        echo "$AB_REPORT"
     fi
     if ((MEM_DONE)); then
         echo
