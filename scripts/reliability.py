@@ -427,9 +427,7 @@ def slowloris(a):
     try:
         time.sleep(1)
         base_fds = st.gw.fds()
-        stop, lat = threading.Event(), []
-        prober = threading.Thread(target=health_prober, args=(st.port, stop, lat, 0.05))
-        prober.start()
+        prober = ProberProcess(st.port, 0.05)
         socks, opened = [], 0
         for i in range(a.conns):
             try:
@@ -459,8 +457,7 @@ def slowloris(a):
         settle = time.time() + 30
         while time.time() < settle and st.gw.fds() > base_fds + 2:
             time.sleep(0.5)
-        stop.set()
-        prober.join()
+        lat = prober.finish()
         ms = [m for m, ok in lat]
         return {"probe": "slowloris", "conns_opened": opened, "held_s": a.seconds,
                 "closed_by_gateway": closed_by_server,

@@ -24,7 +24,8 @@ use crate::commands::{
 use crate::exit::Failure;
 use crate::settings::Settings;
 
-/// The global allocator: jemalloc, chosen by measurement over glibc's malloc and mimalloc (`docs/benchmarks.md`, "Allocator").
+/// The global allocator: jemalloc, chosen by measurement over glibc's malloc and mimalloc (`docs/benchmarks.md`,
+/// "Allocator").
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -10,7 +10,7 @@ pub(crate) const UNIT: usize = 1 << 20;
 /// What a large body costs in memory while it is served, as a multiple of its size: the body itself, the parsed
 /// request (its strings are copies) and one working copy (the core request, or the serializer's buffer). Measured with
 /// `scripts/reliability.py flood`: charging the body's bytes alone let two 30 MB prompts in at once under the
-/// default budget and peaked at 354 MB; charging its footprint keeps the peak under the budget's few hundred MB.
+/// default budget and peaked at 354 MB; charging its footprint lets one in at a time (`docs/reliability.md`).
 pub(crate) const FOOTPRINT: usize = 3;
 
 /// The memory of large request bodies being read or served at once (`[server] large_body_budget_bytes`). A large
