@@ -33,6 +33,9 @@
 #                            Anthropic file (each cell: the Anthropic client, then the OpenAI client, DURATION s each);
 #                            reports the medians and how many rounds each won (sequential modes drift too much to
 #                            compare small differences). 0 (default) skips it
+#   BENCH_AB=wire|exporters  what the A/B phase compares: "wire" (default, above) or "exporters": two gateways on
+#                            the OpenAI load, every exporter off vs every exporter on (the telemetry mode's sinks),
+#                            alternating the same way (issue 13's targets are checked on these medians)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -265,6 +268,11 @@ http {
             add_header Cache-Control no-cache;
             error_page 405 =200 \$uri;
         }
+        # The exporters' HTTP sink (OTLP and push): answered by nginx, so the receiver costs next to no CPU.
+        location /sink/ {
+            client_max_body_size 64m;
+            return 200;
+        }
         location / { return 404; }
     }
 }
@@ -450,27 +458,20 @@ family_of() { # MODE -> client family
 TELEMETRY_TOML=""
 telemetry_setup() {
     [[ -n $TELEMETRY_TOML ]] && return 0
-    # Local sinks: HTTP 200 for OTLP and push, a UDP reader for StatsD.
-    free_port; SINK_HTTP=$PORT; free_port; SINK_UDP=$PORT
-    python3 - "$SINK_HTTP" "$SINK_UDP" >"$TMP/logs/sinks.log" 2>&1 <<'PY' &
-import http.server, socket, sys, threading
-class H(http.server.BaseHTTPRequestHandler):
-    def _ok(self):
-        self.rfile.read(int(self.headers.get("content-length") or 0)); self.send_response(200)
-        self.send_header("content-length", "0"); self.end_headers()
-    do_POST = do_PUT = _ok
-    def log_message(self, *a): pass
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", int(sys.argv[2])))
-threading.Thread(target=lambda: [u.recv(65536) for _ in iter(int, 1)], daemon=True).start()
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+    # Sinks: nginx answers OTLP and push (/sink/), a UDP reader takes StatsD.
+    free_port; SINK_UDP=$PORT
+    python3 - "$SINK_UDP" >"$TMP/logs/sinks.log" 2>&1 <<'PY' &
+import socket, sys
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", int(sys.argv[1])))
+while True: u.recv(65536)
 PY
     PIDS+=($!)
     cat >"$TMP/telemetry.toml" <<TOML
 [telemetry]
 prometheus = true
-push = { url = "http://127.0.0.1:$SINK_HTTP", interval_ms = 1000 }
+push = { url = "$UP/sink", interval_ms = 1000 }
 statsd = { addr = "127.0.0.1:$SINK_UDP", flush_ms = 1000 }
-otlp = { endpoint = "http://127.0.0.1:$SINK_HTTP", interval_ms = 1000 }
+otlp = { endpoint = "$UP/sink", interval_ms = 1000 }
 TOML
     TELEMETRY_TOML="$TMP/telemetry.toml"
 }
@@ -794,22 +795,37 @@ done
 # ------------------------------------------------------------------------------------------ interleaved A/B phase
 AB_ROUNDS=${BENCH_AB_ROUNDS:-0}
 [[ $AB_ROUNDS =~ ^[0-9]+$ ]] || die "BENCH_AB_ROUNDS must be a whole number (got '$AB_ROUNDS')"
+AB_KIND=${BENCH_AB:-wire}
+case $AB_KIND in
+wire) AB_A=same-wire AB_B=translation ;;
+exporters) AB_A=off AB_B=on ;;
+*) die "BENCH_AB must be wire or exporters (got '$AB_KIND')" ;;
+esac
 AB_REPORT=""
 if ((AB_ROUNDS > 0)); then
-    log "=== interleaved A/B: $AB_ROUNDS rounds of same-wire vs translation on one gateway per Anthropic file"
     declare -A ABGW=()
-    start_gateway ab-json "sqlite://$TMP/crux-ab-json.db" "" anthropic nonstream ajson
-    ABGW[nonstream]=${GW_URLS[-1]%/v1/messages}
-    start_gateway ab-sse "sqlite://$TMP/crux-ab-sse.db" "" anthropic stream asse
-    ABGW[stream]=${GW_URLS[-1]%/v1/messages}
+    if [[ $AB_KIND == wire ]]; then
+        log "=== interleaved A/B: $AB_ROUNDS rounds of same-wire vs translation on one gateway per Anthropic file"
+        start_gateway ab-json "sqlite://$TMP/crux-ab-json.db" "" anthropic nonstream ajson
+        ABGW[a,nonstream]=${GW_URLS[-1]} ABGW[b,nonstream]=${GW_URLS[-1]%/v1/messages}/v1/chat/completions
+        start_gateway ab-sse "sqlite://$TMP/crux-ab-sse.db" "" anthropic stream asse
+        ABGW[a,stream]=${GW_URLS[-1]} ABGW[b,stream]=${GW_URLS[-1]%/v1/messages}/v1/chat/completions
+    else
+        log "=== interleaved A/B: $AB_ROUNDS rounds of every exporter off vs on (two gateways, the OpenAI load)"
+        telemetry_setup
+        start_gateway ab-off "sqlite://$TMP/crux-ab-off.db" "" openai "nonstream stream"
+        ABGW[a,nonstream]=${GW_URLS[-1]} ABGW[a,stream]=${GW_URLS[-1]}
+        start_gateway ab-on "sqlite://$TMP/crux-ab-on.db" "$TELEMETRY_TOML" openai "nonstream stream"
+        ABGW[b,nonstream]=${GW_URLS[-1]} ABGW[b,stream]=${GW_URLS[-1]}
+    fi
     for round in $(seq 1 "$AB_ROUNDS"); do
         for conns in "${CONNS_LIST[@]}"; do
             for kind in "${KINDS[@]}"; do
-                base=${ABGW[$kind]}
-                for side in same tran; do
-                    if [[ $side == same ]]; then script=anthropic-$kind url=$base/v1/messages
-                    else script=translate-$kind url=$base/v1/chat/completions; fi
-                    read -r p50 p99 rps _ err < <(run_load "ab-r$round-c$conns-$kind-$side" "$script" "$conns" "$DURATION" "$url")
+                for side in a b; do
+                    if [[ $AB_KIND == exporters ]]; then script=openai-$kind
+                    elif [[ $side == a ]]; then script=anthropic-$kind
+                    else script=translate-$kind; fi
+                    read -r p50 p99 rps _ err < <(run_load "ab-r$round-c$conns-$kind-$side" "$script" "$conns" "$DURATION" "${ABGW[$side,$kind]}")
                     echo "$conns $kind $side $round $p50 $rps $err" >>"$TMP/logs/ab-rows.txt"
                 done
             done
@@ -817,8 +833,9 @@ if ((AB_ROUNDS > 0)); then
         log "A/B round $round of $AB_ROUNDS done"
     done
     stop_gateways
-    # Medians per (conns, kind, side), and the rounds in which same-wire served at least as many req/s.
-    AB_REPORT=$(awk '
+    # Medians per (conns, kind, side), their ratio and difference, and the rounds in which A served at least as many
+    # req/s as B.
+    AB_REPORT=$(awk -v la="$AB_A" -v lb="$AB_B" '
         function median(list,   n, a, i, j, t) {
             n = split(list, a, " ")
             for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
@@ -827,15 +844,20 @@ if ((AB_ROUNDS > 0)); then
         { k = $1 " " $2; p[k, $3] = p[k, $3] " " $5; r[k, $3] = r[k, $3] " " $6; rr[k, $3, $4] = $6; e[k] += $7
           if (!(k in seen)) { seen[k] = 1; keys[++nk] = k } if ($4 > rounds) rounds = $4 }
         END {
-            print "| conns | kind | same-wire p50 µs | translation p50 µs | same-wire req/s | translation req/s | rounds same-wire ≥ translation (req/s) | errors |"
-            print "|---:|---|---:|---:|---:|---:|---:|---:|"
+            printf "| conns | kind | %s p50 µs | %s p50 µs | %s − %s p50 µs | %s req/s | %s req/s | %s / %s req/s | rounds %s ≥ %s (req/s) | errors |\n", la, lb, lb, la, la, lb, lb, la, la, lb
+            print "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
             for (i = 1; i <= nk; i++) {
                 k = keys[i]; split(k, kk, " "); won = 0
-                for (x = 1; x <= rounds; x++) if (rr[k, "same", x] + 0 >= rr[k, "tran", x] + 0) won++
-                printf "| %s | %s | %.0f | %.0f | %.0f | %.0f | %d of %d | %d |\n", kk[1], kk[2], median(p[k, "same"]),
-                    median(p[k, "tran"]), median(r[k, "same"]), median(r[k, "tran"]), won, rounds, e[k]
+                for (x = 1; x <= rounds; x++) if (rr[k, "a", x] + 0 >= rr[k, "b", x] + 0) won++
+                pa = median(p[k, "a"]); pb = median(p[k, "b"]); ra = median(r[k, "a"]); rb = median(r[k, "b"])
+                printf "| %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.3f | %d of %d | %d |\n", kk[1], kk[2], pa, pb, pb - pa,
+                    ra, rb, (ra > 0 ? rb / ra : 0), won, rounds, e[k]
+                if (kk[1] == 1 && kk[2] == "nonstream") printf "AB_DP50 %.0f\n", pb - pa > "/dev/stderr"
+                if (kk[1] == 64 && kk[2] == "nonstream") printf "AB_RATIO %.3f\n", (ra > 0 ? rb / ra : 0) > "/dev/stderr"
             }
-        }' "$TMP/logs/ab-rows.txt")
+        }' "$TMP/logs/ab-rows.txt" 2>"$TMP/logs/ab-verdict.txt")
+    AB_DP50=$(awk '$1 == "AB_DP50" { print $2 }' "$TMP/logs/ab-verdict.txt")
+    AB_RATIO=$(awk '$1 == "AB_RATIO" { print $2 }' "$TMP/logs/ab-verdict.txt")
 fi
 
 # ------------------------------------------------------------------------------------------------- memory phase
@@ -999,12 +1021,21 @@ report() {
     if ((have_sq && have_te)); then
         compare_modes sqlite telemetry "Exporters on (telemetry) vs off (sqlite), same run" off on
     fi
-    if [[ -n $AB_REPORT ]]; then
+    if [[ -n $AB_REPORT && $AB_KIND == wire ]]; then
         echo
         echo "### Same-wire vs translation, interleaved on one gateway ($AB_ROUNDS rounds, ${DURATION} s per run; medians)"
         echo
         echo "Each cell sends the Anthropic client (same wire) and then the OpenAI client (translated) to the same gateway"
         echo "and the same Anthropic nginx file, round after round; p50 is wrk's whole-response latency."
+        echo
+        echo "$AB_REPORT"
+    elif [[ -n $AB_REPORT ]]; then
+        echo
+        echo "### Every exporter off vs on, interleaved ($AB_ROUNDS rounds, ${DURATION} s per run; medians)"
+        echo
+        echo "Two gateways on the same OpenAI nginx files, one with no exporter and one with Prometheus, push, StatsD"
+        echo "and OTLP traces and metrics into local sinks; each cell measures one and then the other, round after round."
+        echo "The difference of the p50s is the difference of the overheads (the direct path is the same)."
         echo
         echo "$AB_REPORT"
     fi
@@ -1067,6 +1098,10 @@ report() {
         v=$(sub_or_na "$(sub_or_na "${R[telemetry,1,nonstream,through,p50]}" "${R[telemetry,1,nonstream,direct,p50]}")" \
             "$(sub_or_na "${R[sqlite,1,nonstream,through,p50]}" "${R[sqlite,1,nonstream,direct,p50]}")")
         echo "- exporters on: c=1 p50 overhead within 10 µs of off (issue 13): $(check_le "$v" 10) $v µs"
+    fi
+    if [[ -n $AB_REPORT && $AB_KIND == exporters ]]; then
+        echo "- exporters on, interleaved medians: req/s at 64 within 10% of off (issue 13): $(check_ge "${AB_RATIO:-NA}" 0.9) ×${AB_RATIO:-NA}"
+        echo "- exporters on, interleaved medians: c=1 p50 within 10 µs of off (issue 13): $(check_le "${AB_DP50:-NA}" 10) ${AB_DP50:-NA} µs"
     fi
     if ((MEM_DONE)); then
         local hwm_mb grow

@@ -75,10 +75,8 @@ enum Command {
 }
 
 /// Logs to stderr, filtered by `CRUX_LOG` (default `info`: one access line per request), text on a TTY and JSON
-/// otherwise (`CRUX_LOG_FORMAT`); with `otlp`, spans also go to the collector. Returns the tracer provider to flush.
-fn init_logging(
-    otlp: Option<&crux_gateway::telemetry::OtlpConfig>,
-) -> Option<crux_gateway::telemetry::otlp::TracerProvider> {
+/// otherwise (`CRUX_LOG_FORMAT`). OTLP traces are the gateway's own (`[telemetry] otlp`), not log spans.
+fn init_logging() {
     use tracing_subscriber::Layer as _;
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
@@ -96,31 +94,15 @@ fn init_logging(
     } else {
         fmt.boxed()
     };
-    let provider = otlp.and_then(
-        |cfg| match crux_gateway::telemetry::otlp::tracer_provider(cfg) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                eprintln!("warning: OTLP traces to {} not started: {e}", cfg.endpoint);
-                None
-            }
-        },
-    );
-    let otel = provider.as_ref().map(crux_gateway::telemetry::otlp::layer);
     tracing_subscriber::registry()
         .with(fmt.with_filter(filter))
-        .with(otel)
         .init();
-    provider
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let loaded = Settings::load(cli.config.as_deref());
-    let otlp = match (&cli.command, &loaded) {
-        (Command::Serve(_), Ok(s)) => telemetry_config::otlp(&s.file.telemetry).ok().flatten(),
-        _ => None,
-    };
-    let tracer = init_logging(otlp.as_ref());
+    init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -140,9 +122,6 @@ fn main() -> ExitCode {
         (Command::Doctor(args), Err(failure)) => runtime.block_on(doctor::run(args, Err(failure))),
         (_, Err(failure)) => Err(failure),
     };
-    if let Some(t) = tracer {
-        let _ = t.shutdown();
-    }
     finish(result)
 }
 

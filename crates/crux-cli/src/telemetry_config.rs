@@ -93,8 +93,8 @@ fn http_url(url: &str, what: &str) -> Result<String, Failure> {
     }
 }
 
-/// The OTLP settings, if any (traces are set up with the log subscriber, metrics by the gateway).
-pub fn otlp(section: &TelemetrySection) -> Result<Option<OtlpConfig>, Failure> {
+/// The OTLP settings, if any (traces, and metrics unless `metrics = false`, exported by the gateway).
+fn otlp(section: &TelemetrySection) -> Result<Option<OtlpConfig>, Failure> {
     let Some(o) = &section.otlp else {
         return Ok(None);
     };

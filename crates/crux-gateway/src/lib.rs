@@ -182,8 +182,7 @@ async fn access(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let t = &state.telemetry;
-    telemetry::access::serve(t.in_flight(), t.shared_recorder(), req, next).await
+    telemetry::access::serve(&state.telemetry, req, next).await
 }
 
 async fn not_found(uri: axum::http::Uri) -> Response {

@@ -13,21 +13,21 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::post;
 use crux_gateway::GatewayConfig;
-use crux_gateway::telemetry::{OtlpConfig, TelemetryConfig, otlp};
+use crux_gateway::telemetry::{OtlpConfig, TelemetryConfig};
 use crux_llm::breaker::Clock;
 use harness::Gateway;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::metrics::v1::{Metric, metric, number_data_point};
 use opentelemetry_proto::tonic::trace::v1::{Span, span::SpanKind};
 use prost::Message as _;
 use serde_json::json;
-use tracing_subscriber::layer::SubscriberExt as _;
 
 #[derive(Default)]
 struct Received {
     spans: Vec<Span>,
-    metrics: Vec<String>,
+    metrics: Vec<Metric>,
 }
 
 type Shared = Arc<Mutex<Received>>;
@@ -48,7 +48,7 @@ async fn metrics(State(r): State<Shared>, body: Bytes) -> &'static str {
     let mut r = r.lock().unwrap();
     for rm in req.resource_metrics {
         for sm in rm.scope_metrics {
-            r.metrics.extend(sm.metrics.into_iter().map(|m| m.name));
+            r.metrics.extend(sm.metrics);
         }
     }
     ""
@@ -109,10 +109,6 @@ async fn otlp_traces_and_metrics_reach_a_collector() {
         service_name: "crux-test".into(),
         metrics: true,
     };
-    let provider = otlp::tracer_provider(&cfg).unwrap();
-    let _guard = tracing::subscriber::set_default(
-        tracing_subscriber::registry().with(otlp::layer(&provider)),
-    );
     let config = GatewayConfig {
         telemetry: TelemetryConfig {
             otlp: Some(cfg.clone()),
@@ -148,7 +144,7 @@ async fn otlp_traces_and_metrics_reach_a_collector() {
         "the upstream gets the gateway's span, not the caller's: {upstream}"
     );
 
-    provider.force_flush().unwrap();
+    g.state.telemetry.flush();
     let mut spans = Vec::new();
     for _ in 0..100 {
         spans = got.lock().unwrap().spans.clone();
@@ -188,7 +184,11 @@ async fn otlp_traces_and_metrics_reach_a_collector() {
     assert!(
         matches!(attr(server, "gen_ai.usage.output_tokens"), Some(any_value::Value::IntValue(n)) if *n > 0)
     );
-    assert!(text(server, "gen_ai.response.finish_reasons").is_some());
+    assert!(
+        matches!(attr(server, "gen_ai.response.finish_reasons"), Some(any_value::Value::ArrayValue(a)) if a.values.len() == 1),
+        "{:?}",
+        server.attributes
+    );
     let attempt = spans
         .iter()
         .find(|s| s.kind == SpanKind::Client as i32)
@@ -200,20 +200,51 @@ async fn otlp_traces_and_metrics_reach_a_collector() {
     );
     assert!(upstream.contains(&hex(&attempt.span_id)), "{upstream}");
 
-    let mut names = Vec::new();
+    // Cumulative exports repeat every series; the last one seen of each name is the newest.
+    let latest = |name: &str| {
+        got.lock()
+            .unwrap()
+            .metrics
+            .iter()
+            .rev()
+            .find(|m| m.name == name)
+            .cloned()
+    };
     for _ in 0..100 {
-        names = got.lock().unwrap().metrics.clone();
-        if names.iter().any(|n| n == "crux_requests_total") {
+        if latest("crux_requests_total").is_some()
+            && latest("crux_request_duration_seconds").is_some()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let requests = latest("crux_requests_total").expect("crux_requests_total exported");
+    let Some(metric::Data::Sum(sum)) = &requests.data else {
+        panic!("{requests:?}")
+    };
+    assert!(sum.is_monotonic);
+    let served = sum.data_points.iter().find(|p| {
+        p.attributes
+            .iter()
+            .any(|kv| kv.key == "provider" && format!("{:?}", kv.value).contains("openai"))
+    });
     assert!(
-        names.iter().any(|n| n == "crux_requests_total"),
-        "{names:?}"
+        matches!(
+            served.and_then(|p| p.value),
+            Some(number_data_point::Value::AsInt(1))
+        ),
+        "one request counted with its provider label: {sum:?}"
     );
+    let durations =
+        latest("crux_request_duration_seconds").expect("crux_request_duration_seconds exported");
+    let Some(metric::Data::Histogram(h)) = &durations.data else {
+        panic!("{durations:?}")
+    };
+    let p = h.data_points.first().expect("a histogram point");
+    assert_eq!(p.count, 1, "{h:?}");
     assert!(
-        names.iter().any(|n| n == "crux_request_duration_seconds"),
-        "{names:?}"
+        p.explicit_bounds.len() > 3,
+        "the catalogue's buckets: {h:?}"
     );
+    assert_eq!(p.bucket_counts.iter().sum::<u64>(), 1);
 }

@@ -1,7 +1,8 @@
-//! The access layer around every route: accepts or generates `x-request-id` and returns it, opens the request span
-//! (parented on the caller's `traceparent`), counts requests in flight, adds `x-crux-overhead-ms`, and writes one
-//! access/finalize log line per request at `info` (target `crux::access`) — for a stream when its body ends.
-//! Accounting hands the request's outcome to [`note`]; the line carries no secret and no message text.
+//! The access layer around every route: accepts or generates `x-request-id` and returns it, starts the request's
+//! trace when OTLP traces are on (parented on the caller's `traceparent`), counts requests in flight, adds
+//! `x-crux-overhead-ms`, and writes one access/finalize log line (and the spans) per request at `info` (target
+//! `crux::access`) — for a stream when its body ends. Accounting hands the request's outcome to [`note`]; the line
+//! carries no secret and no message text.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,48 +14,13 @@ use axum::middleware::Next;
 use axum::response::Response;
 use futures_util::StreamExt as _;
 use metrics::Gauge;
-use tracing::Instrument as _;
-use tracing::field::Empty;
 
-use crate::telemetry::{SharedRecorder, catalog, otlp};
+pub use crate::telemetry::record::Finalize;
+use crate::telemetry::spans::{RequestTrace, Served, Spans};
+use crate::telemetry::{SharedRecorder, Telemetry, catalog};
 
 tokio::task_local! {
     static SCOPE: Arc<RequestCtx>;
-}
-
-/// What accounting reports about a served model request.
-#[derive(Debug, Clone, Default)]
-pub struct Finalize {
-    /// Route label (`chat_completions`, `messages`, `api_chat`, …).
-    pub route: &'static str,
-    /// `chat` or `embeddings` (`gen_ai.operation.name`).
-    pub operation: &'static str,
-    /// The model name the caller asked for.
-    pub model: String,
-    /// The provider that served (or last failed).
-    pub provider: Option<&'static str>,
-    /// The `provider/model` that served (or last failed).
-    pub target: Option<String>,
-    /// The error code when it failed.
-    pub error_code: Option<&'static str>,
-    /// Wall time in the gateway.
-    pub latency: Duration,
-    /// Time waiting on the upstream.
-    pub upstream: Option<Duration>,
-    /// Time to first token.
-    pub ttft: Option<Duration>,
-    /// Prompt tokens.
-    pub prompt_tokens: Option<u64>,
-    /// Completion tokens.
-    pub completion_tokens: Option<u64>,
-    /// Cost in USD.
-    pub cost_usd: Option<f64>,
-    /// Targets skipped before the one that served.
-    pub fallbacks: u32,
-    /// Upstream retries.
-    pub retries: usize,
-    /// Streamed answer.
-    pub streamed: bool,
 }
 
 struct RequestCtx {
@@ -62,42 +28,32 @@ struct RequestCtx {
     arrived: Instant,
     id: String,
     session: Option<String>,
-    span: tracing::Span,
+    trace: Option<RequestTrace>,
     finalize: Mutex<Option<Finalize>>,
 }
 
 /// Record the outcome of the current request (called by accounting; outside a request it does nothing).
 pub fn note(f: Finalize) {
     let _ = SCOPE.try_with(|ctx| {
-        let span = &ctx.span;
-        if !span.is_disabled() {
-            span.record("gen_ai.operation.name", f.operation);
-            otlp::rename(span, format!("{} {}", f.operation, f.model));
-            span.record("gen_ai.request.model", f.model.as_str());
-            if let Some(p) = f.provider {
-                span.record("gen_ai.provider.name", p);
-            }
-            if let Some(t) = &f.target {
-                let model = t.split_once('/').map_or(t.as_str(), |(_, m)| m);
-                span.record("gen_ai.response.model", model);
-            }
-            let int = |n: Option<u64>| n.and_then(|n| i64::try_from(n).ok());
-            span.record("gen_ai.usage.input_tokens", int(f.prompt_tokens));
-            span.record("gen_ai.usage.output_tokens", int(f.completion_tokens));
-            span.record(
-                "gen_ai.response.finish_reasons",
-                if f.error_code.is_some() {
-                    "[\"error\"]"
-                } else {
-                    "[\"stop\"]"
-                },
-            );
-            span.record("error.type", f.error_code);
-            span.record("crux.fallbacks", i64::from(f.fallbacks));
-            span.record("crux.retries", i64::try_from(f.retries).unwrap_or(i64::MAX));
-        }
         if let Ok(mut slot) = ctx.finalize.lock() {
             *slot = Some(f);
+        }
+    });
+}
+
+/// The trace hook before an upstream attempt: a child span id and its `traceparent` when the request is traced.
+pub(super) fn begin_attempt() -> Option<crux_llm::trace::Begun> {
+    SCOPE
+        .try_with(|ctx| ctx.trace.as_ref().and_then(RequestTrace::child))
+        .ok()
+        .flatten()
+}
+
+/// The trace hook after an upstream attempt: kept for the request's spans.
+pub(super) fn end_attempt(attempt: crux_llm::trace::Attempt) {
+    let _ = SCOPE.try_with(|ctx| {
+        if let Some(t) = &ctx.trace {
+            t.push(attempt);
         }
     });
 }
@@ -151,6 +107,7 @@ struct Done {
     ctx: Arc<RequestCtx>,
     in_flight: Gauge,
     recorder: SharedRecorder,
+    spans: Option<Arc<Spans>>,
     started: Instant,
     method: String,
     path: String,
@@ -172,6 +129,16 @@ impl Drop for Done {
         let f = self.ctx.finalize.lock().ok().and_then(|mut s| s.take());
         let total = ms(self.started.elapsed());
         let ctx = &self.ctx;
+        if let (Some(trace), Some(spans)) = (&ctx.trace, &self.spans) {
+            let served = Served {
+                method: &self.method,
+                path: &self.path,
+                request_id: &ctx.id,
+                session_id: ctx.session.as_deref(),
+                status,
+            };
+            trace.finish(spans, &served, f.as_ref());
+        }
         let Some(f) = f else {
             tracing::info!(target: "crux::access", event = "request.finalize", request_id = %ctx.id,
                 session_id = ctx.session.as_deref(), method = %self.method, path = %self.path,
@@ -195,13 +162,8 @@ impl Drop for Done {
     }
 }
 
-/// Serve `req` through `next` with a request id, a span, the in-flight gauge, overhead and the access line.
-pub async fn serve(
-    in_flight: &Gauge,
-    recorder: SharedRecorder,
-    req: Request,
-    next: Next,
-) -> Response {
+/// Serve `req` through `next` with a request id, a trace, the in-flight gauge, overhead and the access line.
+pub async fn serve(telemetry: &Telemetry, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = req
         .headers()
@@ -215,37 +177,28 @@ pub async fn serve(
         .map(str::to_owned);
     let path: String = req.uri().path().chars().take(256).collect();
     let method = req.method().as_str().to_owned();
-    let span = tracing::debug_span!("gen_ai.request", otel.kind = "server", otel.name = %format!("{method} {path}"),
-        http.request.method = %method, url.path = %path, crux.request_id = %id,
-        http.response.status_code = Empty, gen_ai.operation.name = Empty, gen_ai.provider.name = Empty,
-        gen_ai.request.model = Empty, gen_ai.response.model = Empty, gen_ai.usage.input_tokens = Empty,
-        gen_ai.usage.output_tokens = Empty, gen_ai.response.finish_reasons = Empty, error.type = Empty,
-        crux.fallbacks = Empty, crux.retries = Empty);
-    if !span.is_disabled() {
-        otlp::adopt_parent(&span, req.headers());
-    }
+    let spans = telemetry.spans().cloned();
     let ctx = Arc::new(RequestCtx {
         arrived: started,
         id,
         session,
-        span: span.clone(),
+        trace: spans.as_ref().map(|_| RequestTrace::start(req.headers())),
         finalize: Mutex::new(None),
     });
+    let in_flight = telemetry.in_flight();
     in_flight.increment(1.0);
     let mut done = Done {
         ctx: Arc::clone(&ctx),
         in_flight: in_flight.clone(),
-        recorder,
+        recorder: telemetry.shared_recorder(),
+        spans,
         started,
         method,
         path,
         status: None,
     };
-    let mut resp = SCOPE
-        .scope(Arc::clone(&ctx), next.run(req).instrument(span.clone()))
-        .await;
+    let mut resp = SCOPE.scope(Arc::clone(&ctx), next.run(req)).await;
     done.status = Some(resp.status());
-    span.record("http.response.status_code", resp.status().as_u16());
     if !is_stream(&resp) {
         if let Some(overhead) = set_headers(resp.headers_mut(), &ctx, started) {
             metrics::with_local_recorder(&done.recorder, || {
@@ -260,7 +213,6 @@ pub async fn serve(
     let mut inner = body.into_data_stream();
     let stream = futures_util::stream::poll_fn(move |cx| {
         let _until_the_end = &done;
-        let _entered = span.enter();
         SCOPE.sync_scope(Arc::clone(&ctx), || inner.poll_next_unpin(cx))
     });
     Response::from_parts(parts, Body::from_stream(stream))

@@ -1,5 +1,5 @@
 //! The gateway's one instrumentation layer: the `metrics` facade into a per-gateway recorder (a fan-out of the
-//! exporters chosen in `[telemetry]`), `tracing` spans for OTLP traces, and the access log. Recording never waits on
+//! exporters chosen in `[telemetry]`), request spans for OTLP traces, and the access log. Recording never waits on
 //! an exporter: Prometheus and StatsD aggregate in atomics, OTLP and push export from background threads and tasks,
 //! and every export failure is counted in `crux_exporter_failures_total`, never returned to a request.
 
@@ -9,6 +9,8 @@ mod fanout;
 pub mod otel_bridge;
 pub mod otlp;
 pub mod push;
+pub mod record;
+pub mod spans;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -80,7 +82,7 @@ pub struct TelemetryConfig {
     pub push: Option<PushConfig>,
     /// Send to a StatsD receiver.
     pub statsd: Option<StatsdConfig>,
-    /// Export metrics over OTLP/HTTP (traces are installed with the log subscriber, see [`otlp::tracer_provider`]).
+    /// Export traces (and, unless turned off, metrics) over OTLP/HTTP.
     pub otlp: Option<OtlpConfig>,
 }
 
@@ -94,7 +96,11 @@ pub struct Telemetry {
     in_flight: Gauge,
     exporters: Vec<&'static str>,
     push: Option<tokio::task::JoinHandle<()>>,
-    otel: Option<opentelemetry_sdk::metrics::SdkMeterProvider>,
+    otel: Option<(
+        opentelemetry_sdk::metrics::SdkMeterProvider,
+        otel_bridge::Drainer,
+    )>,
+    spans: Option<Arc<spans::Spans>>,
     live: Live,
 }
 
@@ -111,8 +117,11 @@ impl Drop for Telemetry {
         if let Some(p) = self.push.take() {
             p.abort();
         }
-        if let Some(m) = self.otel.take() {
+        if let Some((m, _)) = self.otel.take() {
             let _ = m.shutdown();
+        }
+        if let Some(s) = self.spans.take() {
+            s.shutdown();
         }
     }
 }
@@ -184,9 +193,10 @@ impl Telemetry {
         if let Some(o) = config.otlp.as_ref().filter(|o| o.metrics) {
             match otlp::meter_provider(o) {
                 Ok(provider) => {
-                    parts.push(Box::new(otel_bridge::OtelRecorder::new(&provider)));
-                    otel = Some(provider);
-                    names.push("otlp");
+                    let r = otel_bridge::OtelRecorder::new(&provider);
+                    otel = Some((provider, r.drainer()));
+                    parts.push(Box::new(r));
+                    names.push("otlp_metrics");
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "OTLP metrics exporter not started");
@@ -194,6 +204,21 @@ impl Telemetry {
                 }
             }
         }
+        let spans = config.otlp.as_ref().and_then(|o| match otlp::spans(o) {
+            Ok(s) => {
+                crux_llm::trace::set_hooks(crux_llm::trace::Hooks {
+                    begin: access::begin_attempt,
+                    end: access::end_attempt,
+                });
+                names.push("otlp_traces");
+                Some(Arc::new(s))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "OTLP traces exporter not started");
+                export_failed(Exporter::OtlpTraces);
+                None
+            }
+        });
         let live = Live::default();
         let push = match (&config.push, &handle) {
             (Some(cfg), Some(h)) => {
@@ -202,7 +227,9 @@ impl Telemetry {
             }
             _ => None,
         };
-        Self::assemble(parts, handle, names, push, otel, live)
+        let mut t = Self::assemble(parts, handle, names, push, otel, live);
+        t.spans = spans;
+        t
     }
 
     fn assemble(
@@ -210,7 +237,10 @@ impl Telemetry {
         prometheus: Option<PrometheusHandle>,
         exporters: Vec<&'static str>,
         push: Option<tokio::task::JoinHandle<()>>,
-        otel: Option<opentelemetry_sdk::metrics::SdkMeterProvider>,
+        otel: Option<(
+            opentelemetry_sdk::metrics::SdkMeterProvider,
+            otel_bridge::Drainer,
+        )>,
         live: Live,
     ) -> Self {
         let recorder: Arc<dyn Recorder + Send + Sync> = match parts.len() {
@@ -239,6 +269,7 @@ impl Telemetry {
             exporters,
             push,
             otel,
+            spans: None,
             live,
         }
     }
@@ -275,6 +306,21 @@ impl Telemetry {
     /// The in-flight gauge (incremented and decremented by the access layer).
     pub fn in_flight(&self) -> &Gauge {
         &self.in_flight
+    }
+
+    /// The OTLP span pipeline, when traces are exported.
+    pub fn spans(&self) -> Option<&Arc<spans::Spans>> {
+        self.spans.as_ref()
+    }
+
+    /// Send the spans and metrics waiting for their next export now.
+    pub fn flush(&self) {
+        if let Some(s) = &self.spans {
+            s.flush();
+        }
+        if let Some((m, _)) = &self.otel {
+            let _ = m.force_flush();
+        }
     }
 
     /// The exporters running.
@@ -323,6 +369,9 @@ impl Telemetry {
     pub fn upkeep(&self) {
         if let Some(p) = &self.prometheus {
             p.run_upkeep();
+        }
+        if let Some((_, d)) = &self.otel {
+            d.drain();
         }
     }
 }

@@ -1,60 +1,62 @@
-//! A `metrics` recorder that forwards into an OpenTelemetry meter, so the same instrumentation feeds OTLP metrics.
-//! Instruments are created once, from the catalogue, when the recorder is built; names outside the catalogue are
-//! ignored. Scrape-time absolute counters (store drops, exporter failures) are not forwarded (OTLP gets the rates).
+//! A `metrics` recorder that feeds OTLP metrics from atomics: requests record into `metrics_util`'s atomic registry
+//! (a counter add, a gauge store, a lock-free histogram push — no attribute hashing per call), and the OpenTelemetry
+//! meter reads it when it exports: counters and gauges through observable instruments, histogram samples drained
+//! into the SDK's histograms (explicit buckets from the catalogue) before each export, and also from
+//! the gateway's upkeep (a [`Drainer`]) so samples never pile up. Names outside the catalogue are ignored.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
-use metrics::{
-    Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder,
-    SharedString, Unit,
-};
+use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
+use metrics_util::registry::{AtomicStorage, Registry};
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 
 use crate::telemetry::catalog::{self, CATALOG, Kind};
 
-enum Instrument {
-    Counter(opentelemetry::metrics::Counter<u64>),
-    Gauge(opentelemetry::metrics::Gauge<f64>),
-    Histogram(opentelemetry::metrics::Histogram<f64>),
+/// The atomic series and the SDK histograms their samples are drained into.
+struct Series {
+    registry: Registry<Key, AtomicStorage>,
+    histograms: HashMap<&'static str, opentelemetry::metrics::Histogram<f64>>,
+}
+
+impl Series {
+    /// Move every histogram sample recorded since the last drain into the SDK's aggregation.
+    fn drain(&self) {
+        self.registry.visit_histograms(|key, bucket| {
+            let Some(h) = self.histograms.get(key.name()) else {
+                return;
+            };
+            let mut attrs = None;
+            bucket.clear_with(|samples| {
+                let attrs = attrs.get_or_insert_with(|| attributes(key));
+                for v in samples {
+                    h.record(*v, attrs);
+                }
+            });
+        });
+    }
+}
+
+/// Drains an [`OtelRecorder`]'s histogram samples into the SDK.
+#[derive(Clone)]
+pub struct Drainer(Arc<Series>);
+
+impl Drainer {
+    /// Move the samples recorded so far into the SDK's histograms.
+    pub fn drain(&self) {
+        self.0.drain();
+    }
 }
 
 /// Forwards the catalogue's series to OpenTelemetry instruments.
 pub struct OtelRecorder {
-    instruments: HashMap<&'static str, Instrument>,
-}
-
-impl OtelRecorder {
-    /// Instruments for every catalogue entry on `provider`'s meter `crux`.
-    pub fn new(provider: &SdkMeterProvider) -> Self {
-        let meter = provider.meter("crux");
-        let instruments = CATALOG
-            .iter()
-            .map(|(name, kind, help)| {
-                let i = match kind {
-                    Kind::Counter => Instrument::Counter(
-                        meter.u64_counter(*name).with_description(*help).build(),
-                    ),
-                    Kind::Gauge => {
-                        Instrument::Gauge(meter.f64_gauge(*name).with_description(*help).build())
-                    }
-                    Kind::Histogram => Instrument::Histogram(
-                        meter
-                            .f64_histogram(*name)
-                            .with_description(*help)
-                            .with_unit("s")
-                            .with_boundaries(catalog::buckets(name).to_vec())
-                            .build(),
-                    ),
-                };
-                (*name, i)
-            })
-            .collect();
-        Self { instruments }
-    }
+    series: Arc<Series>,
+    names: HashMap<&'static str, Kind>,
+    // Kept alive: dropping an observable instrument unregisters its callback.
+    _observed: Vec<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 fn attributes(key: &Key) -> Vec<KeyValue> {
@@ -63,50 +65,78 @@ fn attributes(key: &Key) -> Vec<KeyValue> {
         .collect()
 }
 
-struct OtelCounter(opentelemetry::metrics::Counter<u64>, Vec<KeyValue>);
-
-impl CounterFn for OtelCounter {
-    fn increment(&self, value: u64) {
-        self.0.add(value, &self.1);
+impl OtelRecorder {
+    /// Instruments for every catalogue entry on `provider`'s meter `crux`.
+    pub fn new(provider: &SdkMeterProvider) -> Self {
+        let meter = provider.meter("crux");
+        let histograms = CATALOG
+            .iter()
+            .filter(|(_, kind, _)| *kind == Kind::Histogram)
+            .map(|(name, _, help)| {
+                let h = meter
+                    .f64_histogram(*name)
+                    .with_description(*help)
+                    .with_unit("s")
+                    .with_boundaries(catalog::buckets(name).to_vec())
+                    .build();
+                (*name, h)
+            })
+            .collect();
+        let series = Arc::new(Series {
+            registry: Registry::atomic(),
+            histograms,
+        });
+        let mut observed: Vec<Box<dyn std::any::Any + Send + Sync>> = Vec::new();
+        for (name, kind, help) in CATALOG {
+            let name: &'static str = name;
+            let s = Arc::clone(&series);
+            match kind {
+                Kind::Counter => observed.push(Box::new(
+                    meter
+                        .u64_observable_counter(name)
+                        .with_description(*help)
+                        .with_callback(move |o| {
+                            s.drain();
+                            s.registry.visit_counters(|k, c| {
+                                if k.name() == name {
+                                    o.observe(c.load(Ordering::Relaxed), &attributes(k));
+                                }
+                            });
+                        })
+                        .build(),
+                )),
+                Kind::Gauge => observed.push(Box::new(
+                    meter
+                        .f64_observable_gauge(name)
+                        .with_description(*help)
+                        .with_callback(move |o| {
+                            s.drain();
+                            s.registry.visit_gauges(|k, g| {
+                                if k.name() == name {
+                                    let v = f64::from_bits(g.load(Ordering::Relaxed));
+                                    o.observe(v, &attributes(k));
+                                }
+                            });
+                        })
+                        .build(),
+                )),
+                Kind::Histogram => {}
+            }
+        }
+        Self {
+            series,
+            names: CATALOG.iter().map(|(n, k, _)| (*n, *k)).collect(),
+            _observed: observed,
+        }
     }
 
-    fn absolute(&self, _value: u64) {}
-}
-
-struct OtelGauge(opentelemetry::metrics::Gauge<f64>, Vec<KeyValue>, AtomicU64);
-
-impl OtelGauge {
-    fn update(&self, f: impl Fn(f64) -> f64) {
-        let mut next = 0.0;
-        let _ = self
-            .2
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |bits| {
-                next = f(f64::from_bits(bits));
-                Some(next.to_bits())
-            });
-        self.0.record(next, &self.1);
-    }
-}
-
-impl GaugeFn for OtelGauge {
-    fn increment(&self, value: f64) {
-        self.update(|v| v + value);
+    /// What drains the histogram samples recorded so far into the SDK (the upkeep runs it on an interval).
+    pub fn drainer(&self) -> Drainer {
+        Drainer(Arc::clone(&self.series))
     }
 
-    fn decrement(&self, value: f64) {
-        self.update(|v| v - value);
-    }
-
-    fn set(&self, value: f64) {
-        self.update(|_| value);
-    }
-}
-
-struct OtelHistogram(opentelemetry::metrics::Histogram<f64>, Vec<KeyValue>);
-
-impl HistogramFn for OtelHistogram {
-    fn record(&self, value: f64) {
-        self.0.record(value, &self.1);
+    fn known(&self, key: &Key, kind: Kind) -> bool {
+        self.names.get(key.name()) == Some(&kind)
     }
 }
 
@@ -116,31 +146,28 @@ impl Recorder for OtelRecorder {
     fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
 
     fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
-        match self.instruments.get(key.name()) {
-            Some(Instrument::Counter(c)) => {
-                Counter::from_arc(Arc::new(OtelCounter(c.clone(), attributes(key))))
-            }
-            _ => Counter::noop(),
+        if !self.known(key, Kind::Counter) {
+            return Counter::noop();
         }
+        let c = self.series.registry.get_or_create_counter(key, Arc::clone);
+        Counter::from_arc(c)
     }
 
     fn register_gauge(&self, key: &Key, _: &Metadata<'_>) -> Gauge {
-        match self.instruments.get(key.name()) {
-            Some(Instrument::Gauge(g)) => Gauge::from_arc(Arc::new(OtelGauge(
-                g.clone(),
-                attributes(key),
-                AtomicU64::new(0f64.to_bits()),
-            ))),
-            _ => Gauge::noop(),
+        if !self.known(key, Kind::Gauge) {
+            return Gauge::noop();
         }
+        Gauge::from_arc(self.series.registry.get_or_create_gauge(key, Arc::clone))
     }
 
     fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> Histogram {
-        match self.instruments.get(key.name()) {
-            Some(Instrument::Histogram(h)) => {
-                Histogram::from_arc(Arc::new(OtelHistogram(h.clone(), attributes(key))))
-            }
-            _ => Histogram::noop(),
+        if !self.known(key, Kind::Histogram) {
+            return Histogram::noop();
         }
+        Histogram::from_arc(
+            self.series
+                .registry
+                .get_or_create_histogram(key, Arc::clone),
+        )
     }
 }

@@ -1,25 +1,21 @@
-//! OTLP/HTTP (protobuf) exporters: a tracer provider for the `tracing` layer (one span per request after the GenAI
+//! OTLP/HTTP (protobuf) exporters: the span pipeline of [`super::spans`] (one span per request after the GenAI
 //! semantic conventions, a child span per upstream attempt) and a meter provider fed by [`super::otel_bridge`].
 //! Both export from the SDK's background threads; a failed export is counted in `crux_exporter_failures_total`.
-//! W3C `traceparent` is read from callers by the access layer and written to upstream requests by [`inject`].
 
 use std::time::Duration;
 
-use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
-use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
-use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
-use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use crate::telemetry::catalog::Exporter;
+use crate::telemetry::spans::Spans;
 use crate::telemetry::{OtlpConfig, export_failed};
 
-/// The tracer provider (flush it with `shutdown` before the process exits).
-pub type TracerProvider = SdkTracerProvider;
+/// Longest time a finished span waits for its batch to be sent.
+const MAX_SPAN_DELAY: Duration = Duration::from_secs(5);
 
 /// Why an exporter could not be built.
 pub type BuildError = String;
@@ -69,8 +65,9 @@ impl SpanExporter for CountingSpans {
     }
 }
 
-/// A tracer provider exporting to `{endpoint}/v1/traces` in batches from a background thread.
-pub fn tracer_provider(cfg: &OtlpConfig) -> Result<SdkTracerProvider, BuildError> {
+/// The span pipeline exporting to `{endpoint}/v1/traces` in batches from a background thread, at most
+/// `interval` (and at most 5 s) after a span ends.
+pub fn spans(cfg: &OtlpConfig) -> Result<Spans, BuildError> {
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
         .with_http_client(http_client()?)
@@ -78,31 +75,11 @@ pub fn tracer_provider(cfg: &OtlpConfig) -> Result<SdkTracerProvider, BuildError
         .with_timeout(Duration::from_secs(5))
         .build()
         .map_err(|e| e.to_string())?;
-    Ok(SdkTracerProvider::builder()
-        .with_batch_exporter(CountingSpans(exporter))
-        .with_resource(resource(cfg))
-        .build())
-}
-
-/// The `tracing` layer exporting the gateway's and the library's spans (only theirs) through `provider`.
-pub fn layer<S>(provider: &SdkTracerProvider) -> impl tracing_subscriber::Layer<S>
-where
-    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
-{
-    use tracing_subscriber::Layer as _;
-    crux_llm::trace::set_injector(inject);
-    let targets = tracing_subscriber::filter::Targets::new()
-        .with_target("crux_gateway", tracing::Level::DEBUG)
-        .with_target("crux_llm", tracing::Level::DEBUG);
-    // No per-span source location, thread or busy/idle attributes: each would cost allocations and clock reads on
-    // every request (and every poll) for fields the GenAI conventions do not ask for.
-    tracing_opentelemetry::layer()
-        .with_tracer(provider.tracer("crux"))
-        .with_error_records_to_exceptions(false)
-        .with_location(false)
-        .with_threads(false)
-        .with_tracked_inactivity(false)
-        .with_filter(targets)
+    Ok(Spans::new(
+        CountingSpans(exporter),
+        &resource(cfg),
+        cfg.interval.min(MAX_SPAN_DELAY),
+    ))
 }
 
 /// Counts failed metric exports.
@@ -148,53 +125,4 @@ pub fn meter_provider(cfg: &OtlpConfig) -> Result<SdkMeterProvider, BuildError> 
         .with_reader(reader)
         .with_resource(resource(cfg))
         .build())
-}
-
-struct Headers<'a>(&'a http::HeaderMap);
-
-impl Extractor for Headers<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(|v| v.to_str().ok())
-    }
-
-    fn keys(&self) -> Vec<&str> {
-        self.0.keys().map(http::HeaderName::as_str).collect()
-    }
-}
-
-struct HeadersMut<'a>(&'a mut http::HeaderMap);
-
-impl Injector for HeadersMut<'_> {
-    fn set(&mut self, key: &str, value: String) {
-        if let (Ok(k), Ok(v)) = (
-            http::HeaderName::from_bytes(key.as_bytes()),
-            http::HeaderValue::from_str(&value),
-        ) {
-            self.0.insert(k, v);
-        }
-    }
-}
-
-/// Make the caller's W3C trace context (if any) the parent of `span`.
-pub fn adopt_parent(span: &tracing::Span, headers: &http::HeaderMap) {
-    if headers.contains_key("traceparent") {
-        let cx = TraceContextPropagator::new().extract(&Headers(headers));
-        let _ = span.set_parent(cx);
-    }
-}
-
-/// Rename a started span (OTLP span names follow `{operation} {model}` once the model is known).
-pub fn rename(span: &tracing::Span, name: String) {
-    use opentelemetry::trace::TraceContextExt as _;
-    span.context().span().update_name(name);
-}
-
-/// Write the current span's W3C trace context into upstream request headers (installed into `crux_llm`).
-pub fn inject(headers: &mut http::HeaderMap) {
-    let span = tracing::Span::current();
-    if span.is_disabled() {
-        return;
-    }
-    let cx = span.context();
-    TraceContextPropagator::new().inject_context(&cx, &mut HeadersMut(headers));
 }

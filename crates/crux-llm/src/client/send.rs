@@ -5,7 +5,6 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use http::HeaderMap;
 use secrecy::ExposeSecret;
-use tracing::Instrument as _;
 
 use super::{Client, RetryLog, Target};
 use crate::error::{Error, ErrorBody, Result, TimeoutPhase, UpstreamError};
@@ -29,27 +28,22 @@ impl Client {
         let headers = &target.headers;
         let mut attempt: u32 = 0;
         loop {
-            let span = tracing::debug_span!(
-                "gen_ai.attempt",
-                otel.kind = "client",
-                otel.name = provider.as_str(),
-                gen_ai.provider.name = provider.as_str(),
-                crux.attempt = attempt,
-                error.type = tracing::field::Empty,
-            );
-            let sent = {
-                let headers = span.in_scope(|| crate::trace::with_context(headers));
-                self.attempt(target, &headers, body.clone(), deadline, retries)
-                    .instrument(span.clone())
-                    .await
-            };
+            let (headers, span) = crate::trace::begin(headers);
+            let sent = self
+                .attempt(target, &headers, body.clone(), deadline, retries)
+                .await;
             let err = match sent {
                 Ok(resp) => {
+                    if let Some(span) = span {
+                        span.end(provider.as_str(), attempt, None);
+                    }
                     retries.note_reported(resp.headers());
                     return Ok(resp);
                 }
                 Err(e) => {
-                    span.record("error.type", e.code().as_str());
+                    if let Some(span) = span {
+                        span.end(provider.as_str(), attempt, Some(e.code().as_str()));
+                    }
                     e
                 }
             };
@@ -83,9 +77,15 @@ impl Client {
         body: Bytes,
         deadline: Instant,
     ) -> Result<reqwest::Response> {
-        let headers = crate::trace::with_context(&target.headers);
-        self.attempt(target, &headers, Some(body), deadline, &RetryLog::default())
-            .await
+        let (headers, span) = crate::trace::begin(&target.headers);
+        let sent = self
+            .attempt(target, &headers, Some(body), deadline, &RetryLog::default())
+            .await;
+        if let Some(span) = span {
+            let error = sent.as_ref().err().map(|e| e.code().as_str());
+            span.end(target.spec.provider.as_str(), 0, error);
+        }
+        sent
     }
 
     async fn attempt(
