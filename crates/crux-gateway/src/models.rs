@@ -27,7 +27,7 @@ pub fn known(state: &AppState) -> Vec<(ProviderId, String)> {
         set.extend(targets.iter().map(|t| (t.provider, t.model.clone())));
     }
     if let Ok(registry) = state.router.registry().read() {
-        for p in ProviderId::ALL {
+        for p in ProviderId::all() {
             for e in registry.models(p) {
                 set.insert((p, e.id.clone()));
                 set.extend(e.aliases.iter().map(|a| (p, a.clone())));

@@ -57,7 +57,7 @@ pub async fn sync_limits(state: &AppState) -> crux_store::Result<()> {
 /// Every stored observed capability (names the registry does not know, e.g. a legacy `json_output`, are skipped).
 pub async fn stored_observations(store: &Store) -> crux_store::Result<Vec<Observation>> {
     let mut out = Vec::new();
-    for p in ProviderId::ALL {
+    for p in ProviderId::all() {
         for (model, features) in store.load_observed_capabilities(p.as_str()).await? {
             out.extend(features.into_iter().filter_map(|(feature, value)| {
                 Some(Observation {
@@ -105,7 +105,7 @@ pub async fn load_registry(state: &AppState) -> crux_store::Result<usize> {
         }
     }
     let mut loaded = 0;
-    for p in ProviderId::ALL {
+    for p in ProviderId::all() {
         let Some(stored) = store.load_models_snapshot(p.as_str()).await? else {
             continue;
         };

@@ -83,7 +83,7 @@ fn body_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError
 
 /// The provider an env-variable name (or alias) belongs to.
 fn provider_of_env(name: &str) -> Option<ProviderId> {
-    ProviderId::ALL.into_iter().find(|p| {
+    ProviderId::all().into_iter().find(|p| {
         p.spec()
             .key_env
             .iter()
@@ -111,7 +111,7 @@ pub async fn keys_get(
         return e.render(D);
     }
     let client = state.client();
-    let keys: Map<String, Value> = ProviderId::ALL
+    let keys: Map<String, Value> = ProviderId::all()
         .into_iter()
         .filter_map(|p| {
             p.spec()

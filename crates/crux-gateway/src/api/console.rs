@@ -78,7 +78,7 @@ pub async fn validate_models(
     {
         return e.render(Dialect::Native);
     }
-    let defaults: Vec<(ProviderId, String)> = ProviderId::ALL
+    let defaults: Vec<(ProviderId, String)> = ProviderId::all()
         .iter()
         .map(|p| (*p, crux_llm::catalog::default_model(*p).to_owned()))
         .collect();

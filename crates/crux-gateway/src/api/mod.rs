@@ -34,14 +34,19 @@ pub async fn providers(
     let breakers = state.router.breakers().snapshot();
     let client = state.client();
     let counts: Vec<usize> = state.router.registry().read().map_or_else(
-        |_| vec![0; ProviderId::ALL.len()],
-        |r| ProviderId::ALL.iter().map(|p| r.models(*p).len()).collect(),
+        |_| vec![0; ProviderId::all().len()],
+        |r| {
+            ProviderId::all()
+                .iter()
+                .map(|p| r.models(*p).len())
+                .collect()
+        },
     );
-    let mut names: Vec<&str> = ProviderId::ALL.iter().map(|p| p.as_str()).collect();
+    let mut names: Vec<&str> = ProviderId::all().iter().map(|p| p.as_str()).collect();
     names.sort_unstable();
     // The original's descriptors (`list_providers`, dead code there): id, display_name, aliases, model_count,
     // enabled, metadata — plus the breakers of each provider's models.
-    let details: Vec<serde_json::Value> = ProviderId::ALL
+    let details: Vec<serde_json::Value> = ProviderId::all()
         .iter()
         .zip(counts)
         .map(|(p, model_count)| {
@@ -72,5 +77,6 @@ fn aliases(p: ProviderId) -> &'static [&'static str] {
         ProviderId::Xai => &["xai", "grok"],
         ProviderId::Groq => &["groq"],
         ProviderId::Mistral => &["mistral"],
+        _ => std::slice::from_ref(&p.spec().id),
     }
 }

@@ -16,7 +16,8 @@ use futures_util::StreamExt as _;
 use metrics::Gauge;
 
 pub use crate::telemetry::record::Finalize;
-use crate::telemetry::spans::{RequestTrace, Served, Spans};
+use crate::telemetry::span_export::Spans;
+use crate::telemetry::spans::{RequestTrace, Served};
 use crate::telemetry::{SharedRecorder, Telemetry, catalog};
 
 tokio::task_local! {

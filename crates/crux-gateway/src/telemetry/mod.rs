@@ -10,6 +10,7 @@ pub mod otel_bridge;
 pub mod otlp;
 pub mod push;
 pub mod record;
+pub mod span_export;
 pub mod spans;
 
 use std::sync::Arc;
@@ -100,7 +101,7 @@ pub struct Telemetry {
         opentelemetry_sdk::metrics::SdkMeterProvider,
         otel_bridge::Drainer,
     )>,
-    spans: Option<Arc<spans::Spans>>,
+    spans: Option<Arc<span_export::Spans>>,
     live: Live,
 }
 
@@ -309,7 +310,7 @@ impl Telemetry {
     }
 
     /// The OTLP span pipeline, when traces are exported.
-    pub fn spans(&self) -> Option<&Arc<spans::Spans>> {
+    pub fn spans(&self) -> Option<&Arc<span_export::Spans>> {
         self.spans.as_ref()
     }
 

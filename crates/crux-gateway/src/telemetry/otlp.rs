@@ -1,6 +1,6 @@
-//! OTLP/HTTP (protobuf) exporters: the span pipeline of [`super::spans`] (one span per request after the GenAI
+//! OTLP/HTTP (protobuf) exporters: the span pipeline of [`super::span_export`] (one span per request after the GenAI
 //! semantic conventions, a child span per upstream attempt) and a meter provider fed by [`super::otel_bridge`].
-//! Both export from the SDK's background threads; a failed export is counted in `crux_exporter_failures_total`.
+//! Both export from background threads; a failed export is counted in `crux_exporter_failures_total`.
 
 use std::time::Duration;
 
@@ -8,10 +8,9 @@ use opentelemetry_otlp::{WithExportConfig, WithHttpConfig as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
-use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use crate::telemetry::catalog::Exporter;
-use crate::telemetry::spans::Spans;
+use crate::telemetry::span_export::Spans;
 use crate::telemetry::{OtlpConfig, export_failed};
 
 /// Longest time a finished span waits for its batch to be sent.
@@ -43,43 +42,16 @@ fn http_client() -> Result<reqwest::blocking::Client, String> {
     .map_err(|_| "the OTLP HTTP client could not be built".to_owned())?
 }
 
-/// Counts failed span exports.
-#[derive(Debug)]
-struct CountingSpans(opentelemetry_otlp::SpanExporter);
-
-impl SpanExporter for CountingSpans {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        let r = self.0.export(batch).await;
-        if r.is_err() {
-            export_failed(Exporter::OtlpTraces);
-        }
-        r
-    }
-
-    fn shutdown_with_timeout(&mut self, timeout: Duration) -> OTelSdkResult {
-        self.0.shutdown_with_timeout(timeout)
-    }
-
-    fn set_resource(&mut self, resource: &Resource) {
-        self.0.set_resource(resource);
-    }
-}
-
-/// The span pipeline exporting to `{endpoint}/v1/traces` in batches from a background thread, at most
+/// The span pipeline exporting to `{endpoint}/v1/traces` in batches from a thread of its own, at most
 /// `interval` (and at most 5 s) after a span ends.
 pub fn spans(cfg: &OtlpConfig) -> Result<Spans, BuildError> {
-    let exporter = opentelemetry_otlp::SpanExporter::builder()
-        .with_http()
-        .with_http_client(http_client()?)
-        .with_endpoint(url(cfg, "traces"))
-        .with_timeout(Duration::from_secs(5))
-        .build()
-        .map_err(|e| e.to_string())?;
-    Ok(Spans::new(
-        CountingSpans(exporter),
-        &resource(cfg),
+    Spans::start(
+        url(cfg, "traces"),
+        http_client()?,
+        &cfg.service_name,
         cfg.interval.min(MAX_SPAN_DELAY),
-    ))
+    )
+    .map_err(|e| e.to_string())
 }
 
 /// Counts failed metric exports.

@@ -1,70 +1,19 @@
 //! OTLP traces without a tracing layer: each request carries a small [`RequestTrace`] (ids, start time, finished
 //! attempts), and when it ends its server span and one client child span per upstream attempt (retries and fallback
-//! targets included) are built once, after the OpenTelemetry GenAI conventions, and handed to the SDK's batch
-//! processor, which encodes and sends them from its own thread. Nothing is recorded per poll or per field.
+//! targets included) are built once, after the OpenTelemetry GenAI conventions, and handed to the exporter thread of
+//! [`super::span_export`], which encodes and sends them. Nothing is recorded per poll or per field.
 
 use std::borrow::Cow;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use http::{HeaderMap, HeaderValue};
 use opentelemetry::propagation::{Extractor, TextMapPropagator as _};
-use opentelemetry::trace::{
-    SpanContext, SpanId, SpanKind, Status, TraceContextExt as _, TraceFlags, TraceId, TraceState,
-};
-use opentelemetry::{InstrumentationScope, KeyValue, StringValue, Value};
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, SpanData, SpanEvents, SpanLinks, SpanProcessor as _,
-};
 
 use crate::telemetry::record::Finalize;
-
-/// Spans waiting for the exporter thread at most (beyond, new ones are dropped and counted by the SDK).
-const MAX_QUEUE: usize = 8192;
-
-/// The span pipeline: the SDK's batch processor over the counting OTLP/HTTP exporter.
-#[derive(Debug)]
-pub struct Spans {
-    processor: BatchSpanProcessor,
-    scope: InstrumentationScope,
-}
-
-impl Spans {
-    /// Export to `{endpoint}/v1/traces` in batches, at most `delay` apart.
-    pub fn new(
-        exporter: impl opentelemetry_sdk::trace::SpanExporter + 'static,
-        resource: &opentelemetry_sdk::Resource,
-        delay: Duration,
-    ) -> Self {
-        let config = BatchConfigBuilder::default()
-            .with_max_queue_size(MAX_QUEUE)
-            .with_scheduled_delay(delay)
-            .build();
-        let mut processor = BatchSpanProcessor::builder(exporter)
-            .with_batch_config(config)
-            .build();
-        processor.set_resource(resource);
-        Self {
-            processor,
-            scope: InstrumentationScope::builder("crux").build(),
-        }
-    }
-
-    /// Send what is queued now (tests, shutdown).
-    pub fn flush(&self) {
-        let _ = self.processor.force_flush();
-    }
-
-    /// Flush and stop the exporter thread.
-    pub fn shutdown(&self) {
-        let _ = self.processor.shutdown();
-    }
-
-    fn emit(&self, span: SpanData) {
-        self.processor.on_end(span);
-    }
-}
+use crate::telemetry::span_export::{SpanKind, SpanRecord, Spans, Val};
 
 /// Request headers as the W3C propagator reads them.
 struct Headers<'a>(&'a HeaderMap);
@@ -153,10 +102,6 @@ impl RequestTrace {
         }
     }
 
-    fn context(&self, span_id: SpanId) -> SpanContext {
-        SpanContext::new(self.trace_id, span_id, self.flags, false, TraceState::NONE)
-    }
-
     /// Build the request's spans and queue them for export (nothing when the caller's trace is not sampled).
     pub fn finish(&self, spans: &Spans, served: &Served<'_>, f: Option<&Finalize>) {
         if !self.flags.is_sampled() {
@@ -169,133 +114,118 @@ impl RequestTrace {
             .map(|mut a| std::mem::take(&mut *a))
             .unwrap_or_default();
         for a in attempts {
-            let mut attributes = vec![
-                KeyValue::new("gen_ai.provider.name", a.provider),
-                KeyValue::new("crux.attempt", i64::from(a.attempt)),
-            ];
+            let mut attributes = Vec::with_capacity(4);
+            attributes.push(("gen_ai.provider.name", Val::Static(a.provider)));
+            attributes.push(("crux.attempt", Val::Int(i64::from(a.attempt))));
             if let Some(f) = f {
-                attributes.push(KeyValue::new("gen_ai.operation.name", f.operation));
+                attributes.push(("gen_ai.operation.name", Val::Static(f.operation)));
             }
-            let status = a.error.map_or(Status::Unset, |e| {
-                attributes.push(KeyValue::new("error.type", e));
-                Status::error(e)
-            });
-            spans.emit(self.data(
-                spans,
-                SpanId::from_bytes(a.span_id),
-                self.span_id,
+            if let Some(e) = a.error {
+                attributes.push(("error.type", Val::Static(e)));
+            }
+            spans.emit(self.record(
+                a.span_id,
+                Some(self.span_id.to_bytes()),
                 SpanKind::Client,
                 Cow::Borrowed(a.provider),
                 (a.started, a.ended),
                 attributes,
-                status,
+                a.error,
             ));
         }
         let (name, attributes, failed) = server_attributes(served, f);
-        let status = if failed {
-            Status::error(f.and_then(|f| f.error_code).unwrap_or("http error"))
-        } else {
-            Status::Unset
-        };
-        spans.emit(self.data(
-            spans,
-            self.span_id,
-            self.parent.unwrap_or(SpanId::INVALID),
+        let error = failed.then(|| f.and_then(|f| f.error_code).unwrap_or("http error"));
+        spans.emit(self.record(
+            self.span_id.to_bytes(),
+            self.parent.map(SpanId::to_bytes),
             SpanKind::Server,
             Cow::Owned(name),
             (self.started, ended),
             attributes,
-            status,
+            error,
         ));
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn data(
+    fn record(
         &self,
-        spans: &Spans,
-        id: SpanId,
-        parent: SpanId,
+        span_id: [u8; 8],
+        parent: Option<[u8; 8]>,
         kind: SpanKind,
         name: Cow<'static, str>,
-        (start_time, end_time): (SystemTime, SystemTime),
-        attributes: Vec<KeyValue>,
-        status: Status,
-    ) -> SpanData {
-        SpanData {
-            span_context: self.context(id),
-            parent_span_id: parent,
-            parent_span_is_remote: kind == SpanKind::Server && self.parent.is_some(),
-            span_kind: kind,
+        times: (SystemTime, SystemTime),
+        attributes: Vec<(&'static str, Val)>,
+        error: Option<&'static str>,
+    ) -> SpanRecord {
+        SpanRecord {
+            trace_id: self.trace_id.to_bytes(),
+            span_id,
+            parent,
+            remote_parent: kind == SpanKind::Server && self.parent.is_some(),
+            flags: self.flags.to_u8(),
+            kind,
             name,
-            start_time,
-            end_time,
+            times,
             attributes,
-            dropped_attributes_count: 0,
-            events: SpanEvents::default(),
-            links: SpanLinks::default(),
-            status,
-            instrumentation_scope: spans.scope.clone(),
+            error,
         }
     }
 }
 
-fn string(s: &str) -> Value {
-    Value::String(StringValue::from(s.to_owned()))
+fn string(s: &str) -> Val {
+    Val::Str(s.to_owned())
 }
 
 /// The server span's name, attributes (GenAI conventions plus `crux.*`) and whether it failed.
-fn server_attributes(s: &Served<'_>, f: Option<&Finalize>) -> (String, Vec<KeyValue>, bool) {
+fn server_attributes(
+    s: &Served<'_>,
+    f: Option<&Finalize>,
+) -> (String, Vec<(&'static str, Val)>, bool) {
     let mut a = Vec::with_capacity(18);
-    a.push(KeyValue::new("http.request.method", string(s.method)));
-    a.push(KeyValue::new("url.path", string(s.path)));
-    a.push(KeyValue::new(
-        "http.response.status_code",
-        i64::from(s.status),
-    ));
-    a.push(KeyValue::new("crux.request_id", string(s.request_id)));
+    a.push(("http.request.method", string(s.method)));
+    a.push(("url.path", string(s.path)));
+    a.push(("http.response.status_code", Val::Int(i64::from(s.status))));
+    a.push(("crux.request_id", string(s.request_id)));
     if let Some(id) = s.session_id {
-        a.push(KeyValue::new("session.id", string(id)));
+        a.push(("session.id", string(id)));
     }
     let Some(f) = f else {
         return (format!("{} {}", s.method, s.path), a, s.status >= 500);
     };
     let int = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-    a.push(KeyValue::new("gen_ai.operation.name", f.operation));
-    a.push(KeyValue::new("gen_ai.request.model", string(&f.model)));
+    a.push(("gen_ai.operation.name", Val::Static(f.operation)));
+    a.push(("gen_ai.request.model", string(&f.model)));
     if let Some(p) = f.provider {
-        a.push(KeyValue::new("gen_ai.provider.name", p));
+        a.push(("gen_ai.provider.name", Val::Static(p)));
     }
     if let Some(t) = &f.target {
         let model = t.split_once('/').map_or(t.as_str(), |(_, m)| m);
-        a.push(KeyValue::new("gen_ai.response.model", string(model)));
+        a.push(("gen_ai.response.model", string(model)));
     }
     if let Some(n) = f.prompt_tokens {
-        a.push(KeyValue::new("gen_ai.usage.input_tokens", int(n)));
+        a.push(("gen_ai.usage.input_tokens", Val::Int(int(n))));
     }
     if let Some(n) = f.completion_tokens {
-        a.push(KeyValue::new("gen_ai.usage.output_tokens", int(n)));
+        a.push(("gen_ai.usage.output_tokens", Val::Int(int(n))));
     }
     let reason = if f.error_code.is_some() {
         "error"
     } else {
         "stop"
     };
-    a.push(KeyValue::new(
-        "gen_ai.response.finish_reasons",
-        Value::Array(vec![StringValue::from(reason)].into()),
-    ));
+    a.push(("gen_ai.response.finish_reasons", Val::List(reason)));
     if let Some(code) = f.error_code {
-        a.push(KeyValue::new("error.type", code));
+        a.push(("error.type", Val::Static(code)));
     }
     if let Some(c) = f.cost_usd {
-        a.push(KeyValue::new("crux.cost_usd", c));
+        a.push(("crux.cost_usd", Val::F64(c)));
     }
-    a.push(KeyValue::new("crux.fallbacks", i64::from(f.fallbacks)));
-    a.push(KeyValue::new(
+    a.push(("crux.fallbacks", Val::Int(i64::from(f.fallbacks))));
+    a.push((
         "crux.retries",
-        i64::try_from(f.retries).unwrap_or(i64::MAX),
+        Val::Int(i64::try_from(f.retries).unwrap_or(i64::MAX)),
     ));
-    a.push(KeyValue::new("crux.streamed", f.streamed));
+    a.push(("crux.streamed", Val::Bool(f.streamed)));
     let failed = f.error_code.is_some() || s.status >= 500;
     (format!("{} {}", f.operation, f.model), a, failed)
 }
@@ -356,6 +286,6 @@ mod tests {
         let (name, attrs, failed) = server_attributes(&s, None);
         assert_eq!(name, "GET /nope");
         assert!(failed);
-        assert!(attrs.iter().any(|kv| kv.key.as_str() == "session.id"));
+        assert!(attrs.iter().any(|(k, _)| *k == "session.id"));
     }
 }

@@ -91,7 +91,7 @@ fn client(mock: &MockServer, dialect: Dialect, up: Upstream, stub_url: Option<St
             ..Timeouts::default()
         });
     let (primary, _) = dialect.primary();
-    for p in ProviderId::ALL {
+    for p in ProviderId::all() {
         let suffix = if matches!(p.spec().wire, Wire::OpenAi | Wire::Responses) {
             "/v1"
         } else {

@@ -53,7 +53,7 @@ pub fn client_retrying(mock: &MockServer, dead: &[ProviderId], retries: u32) -> 
             idle: Duration::from_millis(500),
             ..Timeouts::default()
         });
-    for p in ProviderId::ALL {
+    for p in ProviderId::all() {
         let base = if dead.contains(&p) {
             format!("http://{closed}")
         } else {
