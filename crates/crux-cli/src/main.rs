@@ -7,6 +7,7 @@ mod exit;
 mod guard_config;
 mod output;
 mod progress;
+mod provider_config;
 mod settings;
 mod store_config;
 mod style;

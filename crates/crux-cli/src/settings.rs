@@ -12,7 +12,8 @@ use crux_llm::context::{ContextStrategy, GuardAction, GuardRule};
 
 pub use crate::guard_config::GuardSection;
 use crate::guard_config::guard;
-use crux_llm::{Client, ModelId, ProviderConfig, ProviderId, RetryPolicy, Timeouts};
+pub use crate::provider_config::{ProviderSection, TimeoutSection};
+use crux_llm::{Client, ModelId, ProviderConfig, ProviderId, RetryPolicy};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -77,32 +78,6 @@ pub struct ServerSection {
     /// Mark the web console's session cookie `Secure` (default false; set it when the gateway is reached over TLS,
     /// e.g. behind a TLS-terminating proxy).
     pub console_secure_cookie: Option<bool>,
-}
-
-/// `[providers.ID]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProviderSection {
-    /// Endpoint.
-    pub base_url: Option<String>,
-    /// Model used when only the provider is named.
-    pub default_model: Option<String>,
-    /// Per-phase timeouts in milliseconds.
-    pub timeout_ms: Option<TimeoutSection>,
-}
-
-/// `timeout_ms = { connect, first_byte, idle, total }`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TimeoutSection {
-    /// Connect.
-    pub connect: Option<u64>,
-    /// First byte.
-    pub first_byte: Option<u64>,
-    /// Gap between stream chunks.
-    pub idle: Option<u64>,
-    /// Whole call.
-    pub total: Option<u64>,
 }
 
 /// `[routes.ALIAS]`.
@@ -201,29 +176,17 @@ pub fn load(path: Option<&Path>) -> Result<FileConfig, Failure> {
     };
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::usage(format!("cannot read config {}: {e}", path.display())))?;
-    toml::from_str(&text).map_err(|e| {
+    let file: FileConfig = toml::from_str(&text).map_err(|e| {
         let msg = e.to_string().replace('\n', " ");
         Failure::usage(format!("invalid config {}: {}", path.display(), msg.trim()))
-    })
-}
-
-fn timeouts(t: &TimeoutSection) -> Timeouts {
-    let d = Timeouts::default();
-    let ms = |v: Option<u64>, default: Duration| v.map_or(default, Duration::from_millis);
-    Timeouts {
-        connect: ms(t.connect, d.connect),
-        first_byte: ms(t.first_byte, d.first_byte),
-        idle: ms(t.idle, d.idle),
-        total: ms(t.total, d.total),
-    }
+    })?;
+    crate::provider_config::register(&file.providers)?;
+    Ok(file)
 }
 
 /// The provider client: file settings, with the environment winning for keys and endpoints.
 pub fn client(file: &FileConfig, env: &impl Env) -> Result<Client, Failure> {
-    for name in file.providers.keys() {
-        name.parse::<ProviderId>()
-            .map_err(|e| Failure::usage(format!("config [providers.{name}]: {e}")))?;
-    }
+    crate::provider_config::register(&file.providers)?;
     let mut builder = Client::builder();
     if let Some(n) = file.resilience.max_retries {
         builder = builder.retry(RetryPolicy {
@@ -231,13 +194,18 @@ pub fn client(file: &FileConfig, env: &impl Env) -> Result<Client, Failure> {
             ..RetryPolicy::default()
         });
     }
-    for p in ProviderId::ALL {
+    for p in ProviderId::all() {
         let section = file.providers.get(p.as_str());
         let mut cfg: ProviderConfig = provider_config(env, p);
         if cfg.base_url.is_none() {
             cfg.base_url = section.and_then(|s| s.base_url.clone());
         }
-        cfg.timeouts = section.and_then(|s| s.timeout_ms.as_ref()).map(timeouts);
+        cfg.timeouts = section
+            .and_then(|s| s.timeout_ms.as_ref())
+            .map(TimeoutSection::timeouts);
+        if let Some(s) = section {
+            cfg.headers = s.headers.clone().into_iter().collect();
+        }
         builder = builder.provider(p, cfg);
     }
     builder.build().map_err(|e| Failure::usage(e.to_string()))
@@ -245,6 +213,7 @@ pub fn client(file: &FileConfig, env: &impl Env) -> Result<Client, Failure> {
 
 /// The gateway settings.
 pub fn gateway(file: &FileConfig, env: &impl Env) -> Result<GatewayConfig, Failure> {
+    crate::provider_config::register(&file.providers)?;
     let mut config = GatewayConfig {
         master_key: env.get("CRUX_MASTER_KEY").map(SecretString::from),
         ..GatewayConfig::default()

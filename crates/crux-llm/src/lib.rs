@@ -24,6 +24,7 @@ pub mod catalog;
 pub mod client;
 pub mod context;
 pub mod cost;
+pub mod custom;
 pub mod decode;
 pub mod error;
 pub mod model_id;

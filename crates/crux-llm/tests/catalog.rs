@@ -11,7 +11,7 @@ use crux_llm::{ModelId, ProviderId};
 
 #[test]
 fn every_provider_has_its_default_model_in_the_catalog() {
-    for p in ProviderId::ALL {
+    for p in ProviderId::all() {
         let cat = catalog::provider(p);
         assert_eq!(cat.provider, p);
         let default = cat.default_model;
@@ -70,7 +70,9 @@ fn every_price_and_limit_is_positive() {
         let local = cat.provider == ProviderId::Ollama;
         for m in cat.models {
             let at = format!("{}/{}", cat.provider, m.id);
-            let p = m.prices;
+            let p = m
+                .prices
+                .unwrap_or_else(|| panic!("{at}: every built-in model has prices"));
             let embeddings = m.capabilities.embeddings;
             assert!(m.context_window > 0, "{at}: context window");
             if embeddings {

@@ -256,7 +256,7 @@ async fn list(env: &impl Env, url: &str, json: bool) -> Result<(), Failure> {
     let decrypted = decrypted.transpose()?.unwrap_or_default();
     let mut rows = Vec::new();
     let mut items = Vec::new();
-    for p in ProviderId::ALL {
+    for p in ProviderId::all() {
         let in_vault = stored.iter().any(|k| k.provider == p.as_str());
         let vault_mask = decrypted
             .iter()

@@ -90,7 +90,7 @@ async fn load_stored(registry: &mut Registry, settings: &Settings) -> Option<cru
             registry.observe(obs);
         }
     }
-    for p in ProviderId::ALL {
+    for p in ProviderId::all() {
         if let Ok(Some(stored)) = store.load_models_snapshot(p.as_str()).await {
             registry.set_snapshot(crux_gateway::sync::snapshot_from_stored(p, stored));
         }
@@ -150,7 +150,7 @@ pub async fn run(args: ModelsArgs, settings: &Settings) -> Result<(), Failure> {
         } => {
             let providers: Vec<ProviderId> = match provider {
                 Some(p) => vec![p.parse().map_err(|e| Failure::usage(format!("{e}")))?],
-                None => ProviderId::ALL.to_vec(),
+                None => ProviderId::all().to_vec(),
             };
             if fetch {
                 for note in refresh(&mut registry, &providers, store.as_ref(), settings).await? {
@@ -221,7 +221,7 @@ pub async fn run(args: ModelsArgs, settings: &Settings) -> Result<(), Failure> {
         }
         ModelsCommand::ValidateDefaults => {
             let file = &settings.file;
-            let defaults: Vec<(ProviderId, String)> = ProviderId::ALL
+            let defaults: Vec<(ProviderId, String)> = ProviderId::all()
                 .iter()
                 .map(|p| {
                     let configured = file

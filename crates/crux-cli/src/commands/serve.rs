@@ -64,7 +64,7 @@ async fn persistence(
     let keys = if demo {
         store_config::ResolvedKeys::default()
     } else {
-        store_config::resolve_keys(&store, &ProviderId::ALL, &ProcessEnv).await?
+        store_config::resolve_keys(&store, &ProviderId::all(), &ProcessEnv).await?
     };
     let client = keys.apply(client);
     let redactor = store_config::redactor(&ProcessEnv)?.map(Arc::new);
@@ -86,7 +86,7 @@ async fn persistence(
 
 /// A client with every provider pointed at the mock at `url`, each with a placeholder key.
 fn demo_client(url: &str) -> Result<crux_llm::Client, Failure> {
-    ProviderId::ALL
+    ProviderId::all()
         .into_iter()
         .fold(crux_llm::Client::builder(), |b, p| {
             let base = match p.spec().wire {
@@ -133,7 +133,7 @@ pub async fn run(args: ServeArgs, settings: &Settings) -> Result<(), Failure> {
     let has_master = config.master_key.is_some();
     let (persistence, queue, client, store_url) =
         persistence(settings, client, demo.is_some()).await?;
-    let keyed: Vec<&str> = ProviderId::ALL
+    let keyed: Vec<&str> = ProviderId::all()
         .iter()
         .filter(|p| client.has_key(**p))
         .map(|p| p.as_str())

@@ -12,6 +12,7 @@
 //! The catalog is the fallback knowledge; [`crate::registry::Registry`] merges it with what providers list and with
 //! observed capabilities.
 
+pub(crate) mod custom;
 mod frontier;
 mod hosted;
 mod local;
@@ -221,8 +222,8 @@ pub struct CatalogModel {
     pub context_window: u64,
     /// Largest output in tokens (0 for embedding models).
     pub max_output_tokens: u64,
-    /// Prices per million tokens.
-    pub prices: Prices,
+    /// Prices per million tokens (`None` only for a config model listed without prices).
+    pub prices: Option<Prices>,
     /// Capabilities.
     pub capabilities: Capabilities,
     /// Overrides the provider's `system_message` style for this model.
@@ -296,7 +297,7 @@ pub fn canonical_id(provider: ProviderId, id: &str) -> &str {
     }
 }
 
-/// Every provider's catalog, indexed by `ProviderId as usize`.
+/// Every built-in provider's catalog, indexed by [`ProviderId::index`].
 static CATALOG: [ProviderCatalog; 9] = [
     ProviderCatalog {
         provider: ProviderId::OpenAi,
@@ -363,14 +364,26 @@ static CATALOG: [ProviderCatalog; 9] = [
     },
 ];
 
-/// Every provider's catalog, in [`ProviderId::ALL`] order.
+/// The catalog of a config provider that lists no models.
+static EMPTY: ProviderCatalog = ProviderCatalog {
+    provider: ProviderId::OpenAi,
+    default_model: "",
+    tool_format: ToolFormat::OpenAi,
+    system_message: SystemMessage::SystemRole,
+    models: &[],
+};
+
+/// Every built-in provider's catalog, in [`ProviderId::BUILTIN`] order.
 pub fn all() -> &'static [ProviderCatalog] {
     &CATALOG
 }
 
-/// One provider's catalog.
+/// One provider's catalog (a config provider's: the models its section lists).
 pub fn provider(p: ProviderId) -> &'static ProviderCatalog {
-    &CATALOG[p as usize]
+    CATALOG
+        .get(p.index())
+        .or_else(|| custom::get(p.index() - CATALOG.len()))
+        .unwrap_or(&EMPTY)
 }
 
 /// The provider's built-in default model id.

@@ -52,7 +52,7 @@ pub(super) const fn m(
         family,
         context_window,
         max_output_tokens,
-        prices,
+        prices: Some(prices),
         capabilities: caps(bits),
         system_message: None,
         fim: false,

@@ -173,12 +173,14 @@ impl ClientBuilder {
     /// client-wide one get a pool of their own, since reqwest sets the connect timeout per pool).
     pub fn build(self) -> Result<Client> {
         let http = http_client(self.timeouts.connect)?;
-        let mut providers: Vec<ProviderConfig> = ProviderId::ALL
+        let mut providers: Vec<ProviderConfig> = ProviderId::all()
             .iter()
             .map(|_| ProviderConfig::default())
             .collect();
         for (id, cfg) in self.providers {
-            providers[id as usize] = cfg;
+            if let Some(slot) = providers.get_mut(id.index()) {
+                *slot = cfg;
+            }
         }
         let mut pools = Vec::with_capacity(providers.len());
         for cfg in &providers {
@@ -215,7 +217,7 @@ fn http_client(connect: Duration) -> Result<reqwest::Client> {
 fn fixed_headers(
     providers: &[ProviderConfig],
 ) -> Vec<std::result::Result<http::HeaderMap, String>> {
-    ProviderId::ALL
+    ProviderId::all()
         .iter()
         .zip(providers)
         .map(|(id, cfg)| fixed::headers(id.spec(), cfg))
@@ -262,9 +264,14 @@ impl Client {
     /// A client identical to this one (same connection pool) except for `provider`'s key.
     pub fn with_key(&self, provider: ProviderId, key: Option<SecretString>) -> Client {
         let mut providers = self.inner.providers.clone();
-        providers[provider as usize].api_key = key;
         let mut fixed = self.inner.fixed.clone();
-        fixed[provider as usize] = fixed::headers(provider.spec(), &providers[provider as usize]);
+        if let (Some(cfg), Some(headers)) = (
+            providers.get_mut(provider.index()),
+            fixed.get_mut(provider.index()),
+        ) {
+            cfg.api_key = key;
+            *headers = fixed::headers(provider.spec(), cfg);
+        }
         Client {
             inner: Arc::new(Inner {
                 http: self.inner.http.clone(),
@@ -280,15 +287,29 @@ impl Client {
 
     /// The connection pool serving `provider`.
     pub(crate) fn http(&self, provider: ProviderId) -> &reqwest::Client {
-        self.inner.pools[provider as usize]
-            .as_ref()
+        self.inner
+            .pools
+            .get(provider.index())
+            .and_then(Option::as_ref)
             .unwrap_or(&self.inner.http)
+    }
+
+    /// `provider`'s settings (the defaults for a provider registered after this client was built).
+    fn config(&self, provider: ProviderId) -> &ProviderConfig {
+        static NONE: ProviderConfig = ProviderConfig {
+            base_url: None,
+            api_key: None,
+            timeouts: None,
+            headers: Vec::new(),
+        };
+        self.inner.providers.get(provider.index()).unwrap_or(&NONE)
     }
 
     /// Whether `provider` has a key configured (or needs none).
     pub fn has_key(&self, provider: ProviderId) -> bool {
         provider.spec().key_optional()
-            || self.inner.providers[provider as usize]
+            || self
+                .config(provider)
                 .api_key
                 .as_ref()
                 .is_some_and(|k| !k.expose_secret().trim().is_empty())
@@ -297,7 +318,7 @@ impl Client {
     /// Resolve endpoint, key and timeouts for `provider` + `path`.
     pub(crate) fn target(&self, provider: ProviderId, path: &str) -> Result<Target> {
         let spec = provider.spec();
-        let cfg = &self.inner.providers[provider as usize];
+        let cfg = self.config(provider);
         let key = cfg
             .api_key
             .clone()
@@ -316,8 +337,12 @@ impl Client {
                 spec.id, spec.base_url_env
             )));
         }
-        let headers = self.inner.fixed[provider as usize]
-            .clone()
+        let headers = self
+            .inner
+            .fixed
+            .get(provider.index())
+            .cloned()
+            .unwrap_or_else(|| Err(format!("{} is not configured in this client", spec.id)))
             .map_err(Error::Config)?;
         Ok(Target {
             spec,

@@ -1,4 +1,7 @@
-//! The provider table: one row per supported provider (wire format, endpoint, keys, auth, quirks).
+//! The provider table: one row per supported provider (wire format, endpoint, keys, auth, quirks); the rows a config
+//! defines live in [`custom`].
+
+pub(crate) mod custom;
 
 use std::fmt;
 use std::str::FromStr;
@@ -75,39 +78,40 @@ const OPENAI_QUIRKS: Quirks = Quirks {
     reasoning_content: false,
 };
 
-const COMPAT_QUIRKS: Quirks = Quirks {
+pub(crate) const COMPAT_QUIRKS: Quirks = Quirks {
     max_tokens_field: MaxTokensField::MaxTokens,
     no_developer_role: true,
     ..OPENAI_QUIRKS
 };
 
-/// Identifier of a supported provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProviderId {
-    /// OpenAI.
-    OpenAi,
-    /// Anthropic.
-    Anthropic,
-    /// Google Gemini.
-    Gemini,
-    /// Ollama (local).
-    Ollama,
-    /// OpenRouter.
-    OpenRouter,
-    /// DeepSeek.
-    DeepSeek,
-    /// xAI.
-    Xai,
-    /// Groq.
-    Groq,
-    /// Mistral.
-    Mistral,
-}
+/// Identifier of a provider: one of the nine built-in rows, or one defined in the config (`[providers.NAME]` with a
+/// `wire`, registered once at startup by [`crate::custom::register`]). Cheap to copy; `spec()` is an index.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProviderId(u16);
 
+#[allow(non_upper_case_globals)]
 impl ProviderId {
-    /// Every provider, in display order.
-    pub const ALL: [ProviderId; 9] = [
+    /// OpenAI.
+    pub const OpenAi: ProviderId = ProviderId(0);
+    /// Anthropic.
+    pub const Anthropic: ProviderId = ProviderId(1);
+    /// Google Gemini.
+    pub const Gemini: ProviderId = ProviderId(2);
+    /// Ollama (local).
+    pub const Ollama: ProviderId = ProviderId(3);
+    /// OpenRouter.
+    pub const OpenRouter: ProviderId = ProviderId(4);
+    /// DeepSeek.
+    pub const DeepSeek: ProviderId = ProviderId(5);
+    /// xAI.
+    pub const Xai: ProviderId = ProviderId(6);
+    /// Groq.
+    pub const Groq: ProviderId = ProviderId(7);
+    /// Mistral.
+    pub const Mistral: ProviderId = ProviderId(8);
+
+    /// The built-in providers, in display order.
+    pub const BUILTIN: [ProviderId; 9] = [
         ProviderId::OpenAi,
         ProviderId::Anthropic,
         ProviderId::Gemini,
@@ -119,9 +123,38 @@ impl ProviderId {
         ProviderId::Mistral,
     ];
 
+    /// Every provider: the built-in ones, then those defined in the config, in the order they were registered.
+    pub fn all() -> Vec<ProviderId> {
+        let mut all = Self::BUILTIN.to_vec();
+        all.extend((0..custom::count()).map(ProviderId::custom));
+        all
+    }
+
+    const fn custom_base() -> u16 {
+        PROVIDERS.len() as u16
+    }
+
+    /// The id of the `i`-th provider defined in the config.
+    pub(crate) fn custom(i: usize) -> ProviderId {
+        ProviderId(Self::custom_base() + u16::try_from(i).unwrap_or(u16::MAX))
+    }
+
+    /// Its position in [`ProviderId::all`] (for per-provider tables).
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+
+    /// Whether the config defined it (not one of the built-in rows).
+    pub fn is_custom(self) -> bool {
+        self.0 >= Self::custom_base()
+    }
+
     /// The provider's table row.
     pub fn spec(self) -> &'static ProviderSpec {
-        &PROVIDERS[self as usize]
+        PROVIDERS
+            .get(self.index())
+            .or_else(|| custom::spec(self.index() - PROVIDERS.len()))
+            .unwrap_or(&PROVIDERS[0])
     }
 
     /// The lowercase id used in model names (`openai`, `xai`, ...).
@@ -131,13 +164,36 @@ impl ProviderId {
 
     /// Comma-separated list of every provider id, for error messages.
     pub fn list() -> String {
-        ProviderId::ALL.map(|p| p.as_str()).join(", ")
+        Self::all()
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl fmt::Debug for ProviderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Display for ProviderId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ProviderId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ProviderId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -149,9 +205,10 @@ pub struct UnknownProvider(pub String);
 impl FromStr for ProviderId {
     type Err = UnknownProvider;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ProviderId::ALL
+        ProviderId::BUILTIN
             .into_iter()
             .find(|p| p.as_str().eq_ignore_ascii_case(s))
+            .or_else(|| custom::find(s).map(ProviderId::custom))
             .ok_or_else(|| UnknownProvider(s.to_owned()))
     }
 }
@@ -177,16 +234,18 @@ pub struct ProviderSpec {
     pub auth: AuthStyle,
     /// Deviations from the wire format.
     pub quirks: Quirks,
+    /// Whether a request may go out without a key (local servers; a config provider without `api_key_env`).
+    pub key_optional: bool,
 }
 
 impl ProviderSpec {
     /// Whether this provider can be used without an API key.
     pub fn key_optional(&self) -> bool {
-        self.auth == AuthStyle::None
+        self.key_optional || self.auth == AuthStyle::None
     }
 }
 
-/// The nine providers, indexed by `ProviderId as usize`.
+/// The nine built-in providers, indexed by [`ProviderId::index`].
 pub static PROVIDERS: [ProviderSpec; 9] = [
     ProviderSpec {
         provider: ProviderId::OpenAi,
@@ -198,6 +257,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
         key_env: &["OPENAI_API_KEY"],
         auth: AuthStyle::Bearer,
         quirks: OPENAI_QUIRKS,
+        key_optional: false,
     },
     ProviderSpec {
         provider: ProviderId::Anthropic,
@@ -209,6 +269,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
         key_env: &["ANTHROPIC_API_KEY"],
         auth: AuthStyle::XApiKey,
         quirks: COMPAT_QUIRKS,
+        key_optional: false,
     },
     ProviderSpec {
         provider: ProviderId::Gemini,
@@ -220,6 +281,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
         key_env: &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
         auth: AuthStyle::GoogApiKey,
         quirks: COMPAT_QUIRKS,
+        key_optional: false,
     },
     ProviderSpec {
         provider: ProviderId::Ollama,
@@ -231,6 +293,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
         key_env: &[],
         auth: AuthStyle::None,
         quirks: COMPAT_QUIRKS,
+        key_optional: false,
     },
     ProviderSpec {
         provider: ProviderId::OpenRouter,
@@ -247,6 +310,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
             no_developer_role: false,
             ..COMPAT_QUIRKS
         },
+        key_optional: false,
     },
     ProviderSpec {
         provider: ProviderId::DeepSeek,
@@ -261,6 +325,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
             reasoning_content: true,
             ..COMPAT_QUIRKS
         },
+        key_optional: false,
     },
     ProviderSpec {
         provider: ProviderId::Xai,
@@ -275,6 +340,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
             reasoning_content: true,
             ..COMPAT_QUIRKS
         },
+        key_optional: false,
     },
     ProviderSpec {
         provider: ProviderId::Groq,
@@ -291,6 +357,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
             reasoning_content: true,
             ..COMPAT_QUIRKS
         },
+        key_optional: false,
     },
     ProviderSpec {
         provider: ProviderId::Mistral,
@@ -306,6 +373,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
             nine_char_tool_ids: true,
             ..COMPAT_QUIRKS
         },
+        key_optional: false,
     },
 ];
 
@@ -315,7 +383,7 @@ mod tests {
 
     #[test]
     fn table_is_indexed_by_id() {
-        for p in ProviderId::ALL {
+        for p in ProviderId::BUILTIN {
             assert_eq!(p.spec().provider, p);
             assert_eq!(p.as_str().parse::<ProviderId>(), Ok(p));
         }

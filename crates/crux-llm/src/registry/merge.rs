@@ -56,9 +56,10 @@ fn from_catalog(cat: &ProviderCatalog, m: &CatalogModel, listed: Option<bool>) -
         aliases: m.aliases.iter().map(|a| (*a).to_owned()).collect(),
         name: m.name.to_owned(),
         family: Some(m.family.to_owned()),
-        context_window: Some(m.context_window),
-        max_output_tokens: Some(m.max_output_tokens),
-        prices: Some(m.prices),
+        // 0: a config model listed without its context window.
+        context_window: Some(m.context_window).filter(|_| m.context_window > 0),
+        max_output_tokens: Some(m.max_output_tokens).filter(|_| m.context_window > 0),
+        prices: m.prices,
         capabilities: Capability::CATALOG
             .into_iter()
             .map(|c| (c, m.capabilities.get(c)))

@@ -153,16 +153,19 @@ impl Registry {
             snapshots: BTreeMap::new(),
             failures: BTreeMap::new(),
             observed: BTreeMap::new(),
-            entries: vec![Vec::new(); ProviderId::ALL.len()],
+            entries: vec![Vec::new(); ProviderId::all().len()],
         };
-        for p in ProviderId::ALL {
+        for p in ProviderId::all() {
             r.rebuild(p);
         }
         r
     }
 
     fn rebuild(&mut self, p: ProviderId) {
-        self.entries[p as usize] = merge::entries(p, self.snapshots.get(&p), &self.observed);
+        if self.entries.len() <= p.index() {
+            self.entries.resize(p.index() + 1, Vec::new());
+        }
+        self.entries[p.index()] = merge::entries(p, self.snapshots.get(&p), &self.observed);
     }
 
     /// Use `snapshot` as the provider's model list (e.g. one loaded from a store), replacing the previous one.
@@ -259,7 +262,9 @@ impl Registry {
 
     /// The provider's models: catalog models first (catalog order), then models only its list has (list order).
     pub fn models(&self, provider: ProviderId) -> &[ModelEntry] {
-        &self.entries[provider as usize]
+        self.entries
+            .get(provider.index())
+            .map_or(&[][..], Vec::as_slice)
     }
 
     /// The model answering exactly to `model` (id or alias).
@@ -357,7 +362,7 @@ impl Registry {
 
     /// The providers having a model with exactly this bare id (for names sent without a provider).
     pub fn providers_offering(&self, id: &str) -> Vec<ProviderId> {
-        ProviderId::ALL
+        ProviderId::all()
             .into_iter()
             .filter(|p| self.models(*p).iter().any(|e| e.answers_to(id)))
             .collect()

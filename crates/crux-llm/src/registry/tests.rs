@@ -28,7 +28,7 @@ fn snapshot(p: ProviderId, models: Vec<ModelInfo>) -> Snapshot {
 #[test]
 fn catalog_only_registry() {
     let r = Registry::new();
-    for p in ProviderId::ALL {
+    for p in ProviderId::all() {
         assert_eq!(r.models(p).len(), catalog::provider(p).models.len());
         assert!(
             r.models(p)

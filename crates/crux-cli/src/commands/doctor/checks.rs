@@ -260,7 +260,7 @@ pub async fn provider_keys(
     let mut checks = Vec::new();
     let mut keyed = Vec::new();
     let mut unset = Vec::new();
-    for p in ProviderId::ALL {
+    for p in ProviderId::all() {
         let spec = p.spec();
         let name = format!("key {p}");
         if spec.key_env.is_empty() {

@@ -51,7 +51,7 @@ pub struct ShellArgs {
 /// The model to start on: the flag, the remembered one, else the first provider with a key (else OpenAI's default).
 fn starting_model(router: &Router, defaults: &BTreeMap<ProviderId, String>) -> String {
     let client = router.client();
-    let keyed = ProviderId::ALL
+    let keyed = ProviderId::all()
         .into_iter()
         .find(|p| !p.spec().key_env.is_empty() && client.has_key(*p))
         .unwrap_or(ProviderId::OpenAi);
@@ -73,7 +73,7 @@ async fn client(settings: &Settings, store: Option<&Store>) -> Result<crux_llm::
     let Some(store) = store else {
         return Ok(client);
     };
-    let missing: Vec<ProviderId> = ProviderId::ALL
+    let missing: Vec<ProviderId> = ProviderId::all()
         .into_iter()
         .filter(|p| !client.has_key(*p))
         .collect();
@@ -83,7 +83,7 @@ async fn client(settings: &Settings, store: Option<&Store>) -> Result<crux_llm::
 
 fn completions(session: &Session) -> ShellHelper {
     ShellHelper {
-        providers: ProviderId::ALL
+        providers: ProviderId::all()
             .iter()
             .map(|p| p.as_str().to_owned())
             .collect(),
@@ -106,7 +106,7 @@ pub async fn run(args: ShellArgs, settings: &Settings) -> Result<(), Failure> {
     let router = Router::new(client(settings, store.as_ref()).await?, config.router);
     let mut snapshots = Vec::new();
     if let Some(store) = &store {
-        for p in ProviderId::ALL {
+        for p in ProviderId::all() {
             if let Ok(Some(stored)) = store.load_models_snapshot(p.as_str()).await {
                 snapshots.push(crux_gateway::sync::snapshot_from_stored(p, stored));
             }

@@ -187,7 +187,7 @@ impl Session {
     pub fn model_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.router.routes().keys().cloned().collect();
         if let Ok(registry) = self.router.registry().read() {
-            for p in ProviderId::ALL {
+            for p in ProviderId::all() {
                 for e in registry.models(p) {
                     names.push(format!("{p}/{}", e.id));
                     if p == self.provider() {

@@ -167,7 +167,7 @@ fn describe(session: &Session) -> String {
 fn providers(session: &Session) -> String {
     let client = session.router.client();
     let mut s = format!("provider: {}\n", session.provider());
-    for p in ProviderId::ALL {
+    for p in ProviderId::all() {
         let spec = p.spec();
         let key = if spec.key_env.is_empty() {
             "no key needed".to_owned()
