@@ -8,6 +8,7 @@ mod guard_config;
 mod output;
 mod progress;
 mod provider_config;
+mod route_config;
 mod settings;
 mod store_config;
 mod style;

@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use crux_gateway::GatewayConfig;
 use crux_llm::breaker::BreakerConfig;
-use crux_llm::context::{ContextStrategy, GuardAction, GuardRule};
 
 pub use crate::guard_config::GuardSection;
 use crate::guard_config::guard;
 pub use crate::provider_config::{ProviderSection, TimeoutSection};
-use crux_llm::{Client, ModelId, ProviderConfig, ProviderId, RetryPolicy};
+pub use crate::route_config::RouteSection;
+use crux_llm::{Client, ProviderConfig, ProviderId, RetryPolicy};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -78,18 +78,6 @@ pub struct ServerSection {
     /// Mark the web console's session cookie `Secure` (default false; set it when the gateway is reached over TLS,
     /// e.g. behind a TLS-terminating proxy).
     pub console_secure_cookie: Option<bool>,
-}
-
-/// `[routes.ALIAS]`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RouteSection {
-    /// `provider/model` targets, tried in order.
-    pub targets: Vec<String>,
-    /// Prune inputs that do not fit instead of refusing them: `oldest-first`, `sliding-window` or `summarize`.
-    pub context: Option<ContextStrategy>,
-    /// The summarizer for `context = "summarize"` (default: the route's first target).
-    pub summarizer: Option<String>,
 }
 
 /// `[resilience]`.
@@ -265,36 +253,7 @@ pub fn gateway(file: &FileConfig, env: &impl Env) -> Result<GatewayConfig, Failu
         }
         config.router.breaker = b;
     }
-    for (alias, route) in &file.routes {
-        if route.targets.is_empty() {
-            return Err(Failure::usage(format!(
-                "config [routes.{alias}] needs at least one target"
-            )));
-        }
-        let targets = route
-            .targets
-            .iter()
-            .map(|t| {
-                t.parse::<ModelId>()
-                    .map_err(|e| Failure::usage(format!("config [routes.{alias}]: {e}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        if let Some(strategy) = route.context {
-            config.router.guard.routes.insert(
-                alias.clone(),
-                GuardRule {
-                    action: Some(GuardAction::Prune),
-                    strategy: Some(strategy),
-                    summarizer: route
-                        .summarizer
-                        .clone()
-                        .or_else(|| targets.first().map(ToString::to_string)),
-                    ..GuardRule::default()
-                },
-            );
-        }
-        config.router.routes.insert(alias.clone(), targets);
-    }
+    crate::route_config::apply(&file.routes, &mut config.router)?;
     Ok(config)
 }
 
@@ -321,6 +280,9 @@ pub fn listen(
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
+
+    use crux_llm::ModelId;
+    use crux_llm::context::{ContextStrategy, GuardAction};
 
     use super::*;
 

@@ -238,7 +238,7 @@ pub async fn run(args: ModelsArgs, settings: &Settings) -> Result<(), Failure> {
             let routes: Vec<(String, Vec<String>)> = file
                 .routes
                 .iter()
-                .map(|(k, r)| (k.clone(), r.targets.clone()))
+                .map(|(k, r)| (k.clone(), r.target_names()))
                 .collect();
             let problems: Vec<Problem> = registry.validate_defaults(&defaults, &routes);
             for p in &problems {

@@ -22,7 +22,8 @@ pub async fn health() -> Response {
     axum::Json(json!({"ok": true})).into_response()
 }
 
-/// `GET /api/providers`: every provider with its display name, wire and circuit-breaker states.
+/// `GET /api/providers`: every provider with its display name, wire and circuit-breaker states, and the balanced
+/// aliases' deployments.
 pub async fn providers(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -62,7 +63,17 @@ pub async fn providers(
                 "metadata": {"wire": spec.wire}, "wire": spec.wire, "breakers": open})
         })
         .collect();
-    axum::Json(json!({"ok": true, "providers": names, "details": details})).into_response()
+    // Balanced aliases: each deployment's weight, requests in flight, latency average and remaining cooldown.
+    let routes: Vec<serde_json::Value> = state
+        .router
+        .deployments()
+        .into_iter()
+        .map(|(name, strategy, deployments)| {
+            json!({"name": name, "strategy": strategy, "deployments": deployments})
+        })
+        .collect();
+    axum::Json(json!({"ok": true, "providers": names, "details": details, "routes": routes}))
+        .into_response()
 }
 
 /// Names a provider is also known by (the original catalog's `aliases`).

@@ -102,7 +102,7 @@ impl Clock {
         }
     }
 
-    fn now_ms(&self) -> u64 {
+    pub(crate) fn now_ms(&self) -> u64 {
         match self {
             Clock::System(origin) => {
                 u64::try_from(origin.elapsed().as_millis()).unwrap_or(u64::MAX)

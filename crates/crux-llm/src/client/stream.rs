@@ -74,6 +74,20 @@ impl ChatStream {
         Self { inner, cancel }
     }
 
+    /// This stream, keeping `guard` alive until it is dropped (a balanced deployment's in-flight count).
+    pub fn hold<G: Send + 'static>(self, guard: G) -> Self {
+        Self {
+            inner: self
+                .inner
+                .map(move |item| {
+                    let _held = &guard;
+                    item
+                })
+                .boxed(),
+            cancel: self.cancel,
+        }
+    }
+
     /// A token that cancels this stream: the next item is the terminal `cancelled` error.
     pub fn cancel_token(&self) -> CancellationToken {
         self.cancel.clone()

@@ -4,6 +4,7 @@
 //! retries, upstream time) or a [`RouteFailure`] listing every attempt.
 
 mod adapt;
+pub mod balance;
 mod guard;
 mod run;
 mod summary;
@@ -29,6 +30,8 @@ use crate::registry::Registry;
 pub struct RouterConfig {
     /// Aliases: name → targets tried in order.
     pub routes: BTreeMap<String, Vec<ModelId>>,
+    /// Aliases whose targets are deployments balanced by a strategy (the others fall back in order).
+    pub balance: BTreeMap<String, balance::Balance>,
     /// Circuit-breaker settings (per provider/model).
     pub breaker: BreakerConfig,
     /// Input-guard settings.
@@ -40,6 +43,7 @@ pub struct RouterConfig {
 pub struct Router {
     client: RwLock<Client>,
     routes: BTreeMap<String, Vec<ModelId>>,
+    balancer: balance::Balancer,
     guard: GuardConfig,
     breakers: Breakers,
     registry: RwLock<Registry>,
@@ -203,6 +207,7 @@ impl Router {
     pub fn with_clock(client: Client, config: RouterConfig, clock: Clock) -> Self {
         Self {
             client: RwLock::new(client),
+            balancer: balance::Balancer::new(&config.routes, &config.balance, clock.clone()),
             routes: config.routes,
             guard: config.guard,
             breakers: Breakers::new(config.breaker, clock),
@@ -244,6 +249,11 @@ impl Router {
         &self.routes
     }
 
+    /// Each balanced alias: its strategy and its deployments' live numbers (in flight, latency, cooldown).
+    pub fn deployments(&self) -> Vec<(String, balance::Strategy, Vec<balance::DeploymentView>)> {
+        self.balancer.views(&self.routes)
+    }
+
     /// The input-guard settings.
     pub fn guard(&self) -> &GuardConfig {
         &self.guard
@@ -262,7 +272,11 @@ impl Router {
             alias,
         };
         if let Some(targets) = self.routes.get(name).filter(|t| !t.is_empty()) {
-            return Ok(route(targets.clone(), true));
+            let ordered = self
+                .balancer
+                .order(name, targets)
+                .unwrap_or_else(|| targets.clone());
+            return Ok(route(ordered, true));
         }
         if let Some((first, rest)) = name.split_once('/') {
             return match first.parse::<ProviderId>() {

@@ -262,6 +262,7 @@ impl Router {
                 };
                 let log = RetryLog::default();
                 let client = self.client();
+                let busy = self.balancer.begin(target);
                 // A pruned or adapted conversation is no longer the caller's body: it is translated, not passed
                 // through.
                 let raw = same_wire(&opts, target).filter(|_| tries.pruned == 0 && !tries.adapted);
@@ -273,9 +274,15 @@ impl Router {
                     None => client.chat_logged(&prepared, &log).await.map(|r| (r, None)),
                 };
                 tries.note_retries(target.provider, &log);
+                drop(busy);
                 match result {
                     Ok((value, raw)) => {
                         self.record(&key, Ok(()));
+                        self.balancer.finish(
+                            target,
+                            Ok(log.wait()),
+                            self.balancer.cooldown(&route.name),
+                        );
                         return Ok(Routed {
                             value,
                             target: target.clone(),
@@ -289,6 +296,11 @@ impl Router {
                     }
                     Err(error) => {
                         self.record(&key, Err(&error));
+                        self.balancer.finish(
+                            target,
+                            Err(&error),
+                            self.balancer.cooldown(&route.name),
+                        );
                         let observed = self.observe_rejection(target, &prepared, false, &error);
                         if observed.is_some_and(emulated) && !adapted_retry {
                             adapted_retry = true;
@@ -333,6 +345,7 @@ impl Router {
                 };
                 let log = RetryLog::default();
                 let client = self.client();
+                let mut busy = self.balancer.begin(target);
                 let raw = same_wire(&opts, target).filter(|_| tries.pruned == 0 && !tries.adapted);
                 let (mut stream, frames) = match raw {
                     Some(raw) => {
@@ -352,6 +365,15 @@ impl Router {
                             if commit {
                                 tries.note_retries(target.provider, &log);
                                 self.record(&key, Ok(()));
+                                self.balancer.finish(
+                                    target,
+                                    Ok(started.elapsed()),
+                                    self.balancer.cooldown(&route.name),
+                                );
+                                // A balanced deployment counts the stream in flight until it ends.
+                                if let Some(b) = busy.take() {
+                                    stream = stream.hold(b);
+                                }
                                 return Ok(Routed {
                                     value: Peeked {
                                         buffered,
@@ -371,6 +393,11 @@ impl Router {
                         Err(error) => {
                             tries.note_retries(target.provider, &log);
                             self.record(&key, Err(&error));
+                            self.balancer.finish(
+                                target,
+                                Err(&error),
+                                self.balancer.cooldown(&route.name),
+                            );
                             let observed = self.observe_rejection(target, &prepared, true, &error);
                             if observed.is_some_and(emulated) && !adapted_retry {
                                 adapted_retry = true;

@@ -237,7 +237,7 @@ pub fn configured(settings: &Settings) -> Vec<ProviderId> {
         .file
         .routes
         .values()
-        .flat_map(|r| r.targets.iter())
+        .flat_map(|r| r.target_names())
         .filter_map(|t| t.split('/').next()?.parse().ok())
         .chain(
             settings
