@@ -53,6 +53,22 @@ pub struct FileConfig {
     /// The input guard: limits and what to do with inputs that do not fit.
     #[serde(default)]
     pub guard: GuardSection,
+    /// The response cache (off unless present).
+    pub cache: Option<CacheSection>,
+}
+
+/// `[cache]`: answers kept for repeated identical requests.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSection {
+    /// How long an answer is reused (`10m`, `1h`; default 10 minutes).
+    pub ttl: Option<String>,
+    /// Answers kept in memory at most (default 10 000).
+    pub max_entries: Option<u64>,
+    /// `redis://HOST:PORT/DB`: a cache shared by every instance.
+    pub url: Option<String>,
+    /// Share answers across virtual keys (default false: each key has its own).
+    pub shared: Option<bool>,
 }
 
 /// `[server]`: slow or too many clients are cut off before they can starve others.
@@ -254,6 +270,29 @@ pub fn gateway(file: &FileConfig, env: &impl Env) -> Result<GatewayConfig, Failu
         config.router.breaker = b;
     }
     crate::route_config::apply(&file.routes, &mut config.router)?;
+    if let Some(c) = &file.cache {
+        config.cache = Some(cache(c)?);
+    }
+    Ok(config)
+}
+
+fn cache(c: &CacheSection) -> Result<crux_gateway::cache::CacheConfig, Failure> {
+    let d = crux_gateway::cache::CacheConfig::default();
+    let ttl = match &c.ttl {
+        Some(t) => crate::duration::parse_duration(t)
+            .map_err(|e| Failure::usage(format!("config [cache] ttl: {}", e.message)))?,
+        None => d.ttl,
+    };
+    if ttl.is_zero() {
+        return Err(Failure::usage("config [cache] ttl must be longer than 0"));
+    }
+    let config = crux_gateway::cache::CacheConfig {
+        ttl,
+        max_entries: c.max_entries.unwrap_or(d.max_entries),
+        redis_url: c.url.clone(),
+        shared: c.shared.unwrap_or(false),
+    };
+    crux_gateway::cache::ResponseCache::new(config.clone()).map_err(Failure::usage)?;
     Ok(config)
 }
 

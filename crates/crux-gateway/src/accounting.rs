@@ -12,7 +12,12 @@ use crate::telemetry::catalog;
 
 /// Account for one finished request: spend, chat log, metrics.
 pub fn record(state: &AppState, o: &Outcome) {
-    let cost = o.target.as_ref().and_then(|t| state.cost(t, &o.usage));
+    // A cached answer cost nothing upstream.
+    let cost = if o.cached {
+        Some(0.0)
+    } else {
+        o.target.as_ref().and_then(|t| state.cost(t, &o.usage))
+    };
     spend(state, o, cost);
     if let Some(log) = &state.persistence.log {
         log.try_enqueue(Record::ChatLog(Box::new(chat_log(o, cost))));
@@ -100,6 +105,10 @@ fn metrics(state: &AppState, o: &Outcome, cost: Option<f64>) {
         if o.fallbacks > 0 {
             metrics::counter!(catalog::FALLBACKS).increment(u64::from(o.fallbacks));
         }
+        if state.cache.is_some() && o.error.is_none() {
+            let result = if o.cached { "hit" } else { "miss" };
+            metrics::counter!(catalog::CACHE, "result" => result).increment(1);
+        }
     });
 }
 
@@ -163,6 +172,8 @@ pub struct Outcome {
     pub session: Vec<(&'static str, String)>,
     /// Messages the input guard pruned before sending.
     pub pruned: usize,
+    /// Answered from the response cache.
+    pub cached: bool,
 }
 
 impl Outcome {
@@ -185,6 +196,7 @@ impl Outcome {
             response_text: String::new(),
             session: Vec::new(),
             pruned: 0,
+            cached: false,
         }
     }
 }
@@ -222,11 +234,15 @@ fn chat_log(o: &Outcome, cost: Option<f64>) -> ChatLog {
         || o.streamed
         || !o.session.is_empty()
         || o.pruned > 0
+        || o.cached
     {
         let mut meta = serde_json::json!({"requested_model": o.model_name, "fallbacks": o.fallbacks,
             "streamed": o.streamed});
         if o.pruned > 0 {
             meta["pruned_messages"] = o.pruned.into();
+        }
+        if o.cached {
+            meta["cache"] = "hit".into();
         }
         if let Some((_, id)) = o.session.first() {
             meta["session_id"] = serde_json::Value::String(id.clone());

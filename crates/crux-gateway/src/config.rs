@@ -50,6 +50,8 @@ pub struct GatewayConfig {
     pub cors_origins: Vec<String>,
     /// Mark the console's session cookie `Secure` (set it when clients reach the gateway over TLS).
     pub console_secure_cookie: bool,
+    /// The response cache (`[cache]`); `None`: off.
+    pub cache: Option<crate::cache::CacheConfig>,
 }
 
 impl Default for GatewayConfig {
@@ -73,6 +75,7 @@ impl Default for GatewayConfig {
                 "http://127.0.0.1:5173".to_owned(),
             ],
             console_secure_cookie: false,
+            cache: None,
         }
     }
 }

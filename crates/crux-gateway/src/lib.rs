@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 mod big_body;
 mod body_budget;
+pub mod cache;
 pub mod config;
 pub mod dialect;
 pub mod error;

@@ -48,6 +48,8 @@ pub struct AppState {
     pub started: Instant,
     /// Web console sessions.
     pub ui_sessions: crate::ui::Sessions,
+    /// The response cache, when `[cache]` is configured.
+    pub cache: Option<crate::cache::ResponseCache>,
 }
 
 impl AppState {
@@ -70,7 +72,13 @@ impl AppState {
     ) -> Arc<Self> {
         let telemetry = Telemetry::start(config.prometheus, &config.telemetry);
         let large_bodies = LargeBodies::new(config.large_body_budget, config.body_limit);
+        let cache = config.cache.clone().and_then(|c| {
+            crate::cache::ResponseCache::new(c)
+                .map_err(|e| tracing::error!(error = %e, "response cache off"))
+                .ok()
+        });
         let state = Arc::new(Self {
+            cache,
             router: Router::with_clock(client, config.router.clone(), clock),
             persistence,
             config,

@@ -1,8 +1,11 @@
-//! Folds a stream's events into the `ChatResponse` the same call would have returned unstreamed.
+//! Folds a stream's events into the `ChatResponse` the same call would have returned unstreamed, and back: [`replay`]
+//! turns a response into the events of a stream that accumulates to it (a cached answer served as a stream).
 
 use std::time::Duration;
 
-use crate::types::{ChatResponse, FinishReason, Message, Part, Role, StreamEvent, ToolCall, Usage};
+use crate::types::{
+    ChatResponse, FinishReason, Message, Part, Role, StreamEvent, StreamMetrics, ToolCall, Usage,
+};
 
 /// Accumulates `StreamEvent`s: text, reasoning (with signatures), tool calls by index, the last usage.
 #[derive(Debug, Clone, Default)]
@@ -108,6 +111,39 @@ impl Accumulator {
     }
 }
 
+/// The events of a stream that accumulates to `resp`: start, reasoning, text, tool calls, usage, finish.
+pub fn replay(resp: &ChatResponse) -> Vec<StreamEvent> {
+    let mut out = vec![StreamEvent::Start {
+        id: resp.id.clone(),
+        model: resp.model.clone(),
+    }];
+    for part in &resp.message.content {
+        match part {
+            Part::Reasoning { text, signature } => out.push(StreamEvent::ReasoningDelta {
+                text: text.clone(),
+                signature: signature.clone(),
+            }),
+            Part::Text { text } => out.push(StreamEvent::TextDelta { text: text.clone() }),
+            _ => {}
+        }
+    }
+    for (i, call) in resp.message.tool_calls.iter().enumerate() {
+        out.push(StreamEvent::ToolCallDelta {
+            index: u32::try_from(i).unwrap_or(u32::MAX),
+            id: Some(call.id.clone()),
+            name: Some(call.name.clone()),
+            args_fragment: call.arguments.clone(),
+            signature: call.signature.clone(),
+        });
+    }
+    out.push(StreamEvent::Usage(resp.usage));
+    out.push(StreamEvent::Finish {
+        reason: resp.finish.clone(),
+        metrics: StreamMetrics::default(),
+    });
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,5 +216,48 @@ mod tests {
             acc.response("x", Duration::ZERO).finish,
             FinishReason::Error
         );
+    }
+
+    #[test]
+    fn a_replayed_response_accumulates_back_to_itself() {
+        let mut acc = Accumulator::new();
+        let events = [
+            StreamEvent::Start {
+                id: "r1".into(),
+                model: "m".into(),
+            },
+            StreamEvent::ReasoningDelta {
+                text: "think".into(),
+                signature: Some("sig".into()),
+            },
+            StreamEvent::TextDelta {
+                text: "hello".into(),
+            },
+            StreamEvent::ToolCallDelta {
+                index: 0,
+                id: Some("c1".into()),
+                name: Some("f".into()),
+                args_fragment: "{\"a\":1}".into(),
+                signature: None,
+            },
+            StreamEvent::Usage(Usage {
+                prompt: Some(3),
+                completion: Some(2),
+                ..Usage::default()
+            }),
+            StreamEvent::Finish {
+                reason: FinishReason::ToolCalls,
+                metrics: StreamMetrics::default(),
+            },
+        ];
+        for e in &events {
+            acc.push(e);
+        }
+        let resp = acc.response("openai", Duration::ZERO);
+        let mut again = Accumulator::new();
+        for e in replay(&resp) {
+            again.push(&e);
+        }
+        assert_eq!(again.response("openai", Duration::ZERO), resp);
     }
 }

@@ -2,6 +2,7 @@
 //! through the library router, and the accounting of its outcome — exactly once, also when the client leaves.
 
 pub mod anthropic;
+mod cached;
 pub mod models;
 pub mod openai;
 pub mod responses;
@@ -37,6 +38,8 @@ pub struct Admitted {
     pub started: Instant,
     /// The client's session headers.
     pub session: Vec<(&'static str, String)>,
+    /// What its `Cache-Control` allows the response cache (`None`: no cache configured).
+    pub cache: Option<crate::cache::Policy>,
 }
 
 impl Admitted {
@@ -99,6 +102,10 @@ pub fn admit(
         route,
         started,
         session: session_headers(headers),
+        cache: state
+            .cache
+            .as_ref()
+            .map(|_| crate::cache::Policy::of(headers)),
     })
 }
 
@@ -234,6 +241,24 @@ where
         outcome: Some(o),
         started: admitted.started,
     };
+    let cache_key = state
+        .cache
+        .as_ref()
+        .filter(|_| admitted.cache != Some(crate::cache::Policy::Bypass))
+        .map(|c| c.key(&admitted.route.name, admitted.caller.key_id(), &req));
+    if let (Some(cache), Some(key)) = (&state.cache, &cache_key)
+        && admitted.cache == Some(crate::cache::Policy::Use)
+        && let Some(hit) = cache.get(key).await
+    {
+        return Ok(cached::answer(
+            &state,
+            hit,
+            pending.outcome.take(),
+            encoder,
+            render,
+            admitted.started,
+        ));
+    }
     if let Some(encoder) = encoder {
         return match state.router.stream(&admitted.route, req, opts).await {
             Ok(routed) => {
@@ -244,9 +269,18 @@ where
                 drop(pending);
                 o.pruned = routed.pruned;
                 let pruned = routed.pruned;
-                let mut resp =
-                    stream::response(Arc::clone(&state), routed, encoder, o, admitted.started);
+                let mut resp = stream::response(
+                    Arc::clone(&state),
+                    routed,
+                    encoder,
+                    o,
+                    admitted.started,
+                    cache_key,
+                );
                 pruned_header(&mut resp, pruned);
+                if admitted.cache == Some(crate::cache::Policy::Bypass) {
+                    cached::miss_header(&mut resp);
+                }
                 Ok(resp)
             }
             Err(f) => {
@@ -263,6 +297,20 @@ where
                 None => json_response(&render(&served.value), &served.target),
             };
             pruned_header(&mut resp, served.pruned);
+            if admitted.cache.is_some() {
+                cached::miss_header(&mut resp);
+            }
+            if let (Some(cache), Some(key)) = (&state.cache, cache_key)
+                && served.value.finish != crux_llm::FinishReason::Error
+            {
+                cache.put(
+                    key,
+                    crate::cache::Cached {
+                        target: served.target.clone(),
+                        response: served.value.clone(),
+                    },
+                );
+            }
             pending.record(|o| {
                 o.target = Some(served.target.clone());
                 o.fallbacks = served.fallbacks;

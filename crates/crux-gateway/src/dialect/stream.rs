@@ -92,6 +92,8 @@ struct StreamBody {
     outcome: Option<Outcome>,
     started: Instant,
     text: String,
+    /// A fresh answer for the response cache: its key and the answer so far.
+    store: Option<(crate::cache::Key, crux_llm::Accumulator)>,
 }
 
 /// Longest answer text kept for the chat log.
@@ -107,6 +109,9 @@ impl StreamBody {
         let mut out = Vec::with_capacity(256);
         match item {
             Some(Ok(ev)) => {
+                if let Some((_, acc)) = self.store.as_mut() {
+                    acc.push(&ev);
+                }
                 match &ev {
                     StreamEvent::TextDelta { text } if self.text.len() < MAX_LOGGED_TEXT => {
                         self.text.push_str(text);
@@ -117,6 +122,7 @@ impl StreamBody {
                         }
                     }
                     StreamEvent::Finish { metrics, .. } => {
+                        self.keep();
                         self.finish(None, metrics.time_to_first_token_ms);
                     }
                     _ => {}
@@ -155,10 +161,25 @@ impl StreamBody {
         Some(Bytes::from(out))
     }
 
+    /// A finished fresh answer goes into the response cache.
+    fn keep(&mut self) {
+        let (Some((key, acc)), Some(cache), Some(target)) = (
+            self.store.take(),
+            self.state.cache.as_ref(),
+            self.outcome.as_ref().and_then(|o| o.target.clone()),
+        ) else {
+            return;
+        };
+        let response = acc.response(target.provider.as_str(), self.started.elapsed());
+        cache.put(key, crate::cache::Cached { target, response });
+    }
+
     fn finish(&mut self, error: Option<&Error>, ttft_ms: Option<u64>) {
         if let Some(mut o) = self.outcome.take() {
             o.latency = self.started.elapsed();
-            o.upstream = Some(o.latency);
+            if !o.cached {
+                o.upstream = Some(o.latency);
+            }
             o.ttft = ttft_ms.map(Duration::from_millis);
             o.response_text = std::mem::take(&mut self.text);
             o.error = error.map(|e| (e.code(), e.to_string()));
@@ -182,6 +203,7 @@ pub fn response(
     encoder: Encoder,
     mut o: Outcome,
     started: Instant,
+    cache_key: Option<crate::cache::Key>,
 ) -> Response {
     o.streamed = true;
     o.target = Some(routed.target.clone());
@@ -197,6 +219,7 @@ pub fn response(
         outcome: Some(o),
         started,
         text: String::new(),
+        store: cache_key.map(|k| (k, crux_llm::Accumulator::new())),
     };
     let stream = futures_util::stream::unfold(body, |mut b| async move {
         let chunk = b.next_chunk().await?;
@@ -209,6 +232,9 @@ pub fn response(
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     if let Ok(v) = HeaderValue::from_str(&routed.target.to_string()) {
         h.insert("x-crux-target", v);
+    }
+    if cache_key.is_some() {
+        h.insert("x-crux-cache", HeaderValue::from_static("miss"));
     }
     if let Some(v) = crate::telemetry::access::overhead_header(started.elapsed(), routed.upstream) {
         h.insert("x-crux-overhead-ms", v);

@@ -51,6 +51,8 @@ pub const COST: &str = "crux_cost_microusd_total";
 pub const RETRIES: &str = "crux_retries_total";
 /// Route fallbacks.
 pub const FALLBACKS: &str = "crux_fallbacks_total";
+/// Answered requests when the response cache is on, `{result}` (`hit`, `miss`).
+pub const CACHE: &str = "crux_cache_requests_total";
 /// Breaker state, `{target}`.
 pub const BREAKER: &str = "crux_breaker_state";
 /// Requests being served.
@@ -125,6 +127,11 @@ pub const CATALOG: &[(&str, Kind, &str)] = &[
         FALLBACKS,
         Kind::Counter,
         "Requests moved to the next route target.",
+    ),
+    (
+        CACHE,
+        Kind::Counter,
+        "Answered requests with the response cache on, by result (hit, miss).",
     ),
     (
         BREAKER,

@@ -74,6 +74,14 @@ impl ChatStream {
         Self { inner, cancel }
     }
 
+    /// A stream of `events` as given (a cached answer replayed): no upstream, nothing to cancel but the replay.
+    pub fn replay(events: Vec<StreamEvent>) -> Self {
+        Self {
+            inner: futures_util::stream::iter(events.into_iter().map(Ok)).boxed(),
+            cancel: CancellationToken::new(),
+        }
+    }
+
     /// This stream, keeping `guard` alive until it is dropped (a balanced deployment's in-flight count).
     pub fn hold<G: Send + 'static>(self, guard: G) -> Self {
         Self {

@@ -1,0 +1,331 @@
+//! The response cache (`[cache]`, off unless configured): exact match on the normalized request — the name the caller
+//! asked for, its messages, tools and parameters, and the caller's virtual key unless `shared = true` — holding the
+//! core answer, so a hit is answered in any dialect, as JSON or replayed as a stream. In memory (moka, bounded by
+//! entries and TTL), and in Redis when `url` is set, so instances share it. `Cache-Control: no-cache` skips the
+//! lookup (the fresh answer is stored), `no-store` skips both. A Redis outage makes lookups miss; it never fails a
+//! request.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crux_llm::{ChatRequest, ChatResponse, ModelId};
+use http::HeaderMap;
+use redis::aio::ConnectionManager;
+use serde::{Deserialize, Serialize};
+use tokio::sync::OnceCell;
+
+/// `[cache]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// How long an answer is served from the cache.
+    pub ttl: Duration,
+    /// Answers kept in memory at most.
+    pub max_entries: u64,
+    /// Redis URL of a cache shared by every instance.
+    pub redis_url: Option<String>,
+    /// Share answers across virtual keys (default: each key has its own).
+    pub shared: bool,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            ttl: Duration::from_secs(600),
+            max_entries: 10_000,
+            redis_url: None,
+            shared: false,
+        }
+    }
+}
+
+/// What a request's `Cache-Control` allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Policy {
+    /// Look up, and store a fresh answer.
+    #[default]
+    Use,
+    /// `no-cache`: do not answer from the cache, store the fresh answer.
+    Refresh,
+    /// `no-store`: neither.
+    Bypass,
+}
+
+impl Policy {
+    /// The policy of a request with these headers.
+    pub fn of(headers: &HeaderMap) -> Self {
+        let directives = headers
+            .get_all(http::header::CACHE_CONTROL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|d| d.trim().to_ascii_lowercase());
+        let mut policy = Policy::Use;
+        for d in directives {
+            match d.as_str() {
+                "no-store" => return Policy::Bypass,
+                "no-cache" => policy = Policy::Refresh,
+                _ => {}
+            }
+        }
+        policy
+    }
+}
+
+/// A cached answer: who served it and what they said.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Cached {
+    /// The `provider/model` that served.
+    pub target: ModelId,
+    /// The answer.
+    pub response: ChatResponse,
+}
+
+/// A cache key (SHA-256 of the normalized request).
+pub type Key = [u8; 32];
+
+/// The cache.
+pub struct ResponseCache {
+    config: CacheConfig,
+    mem: moka::sync::Cache<Key, Arc<Cached>>,
+    redis: Option<Arc<Shared>>,
+}
+
+/// The Redis side: one managed connection, opened on first use, left alone for a while after a failure.
+struct Shared {
+    client: redis::Client,
+    conn: OnceCell<ConnectionManager>,
+    /// Seconds since `started` before which Redis is not tried again.
+    down_until: AtomicU64,
+    started: Instant,
+}
+
+impl std::fmt::Debug for ResponseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseCache")
+            .field("ttl", &self.config.ttl)
+            .field("redis", &self.redis.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Fields of `extra` that change how an answer is delivered, not what it says.
+const DELIVERY_FIELDS: [&str; 2] = ["stream", "stream_options"];
+
+/// How long Redis is left alone after it failed.
+const REDIS_BACKOFF_S: u64 = 5;
+
+fn redis_key(key: &Key) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(11 + 64);
+    s.push_str("crux:cache:");
+    for b in key {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+impl Shared {
+    fn now_s(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+
+    async fn connection(&self) -> Option<ConnectionManager> {
+        if self.down_until.load(Ordering::Relaxed) > self.now_s() {
+            return None;
+        }
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(Duration::from_secs(1)))
+            .set_number_of_retries(1);
+        match self
+            .conn
+            .get_or_try_init(|| ConnectionManager::new_with_config(self.client.clone(), config))
+            .await
+        {
+            Ok(c) => Some(c.clone()),
+            Err(e) => {
+                self.failed(&e);
+                None
+            }
+        }
+    }
+
+    fn failed(&self, e: &redis::RedisError) {
+        self.down_until
+            .store(self.now_s() + REDIS_BACKOFF_S, Ordering::Relaxed);
+        tracing::warn!(error = %e, "response cache: Redis unavailable, serving without the shared cache");
+    }
+
+    async fn get(&self, key: &Key) -> Option<Vec<u8>> {
+        let mut conn = self.connection().await?;
+        let got: redis::RedisResult<Option<Vec<u8>>> = redis::cmd("GET")
+            .arg(redis_key(key))
+            .query_async(&mut conn)
+            .await;
+        got.unwrap_or_else(|e| {
+            self.failed(&e);
+            None
+        })
+    }
+
+    async fn set(&self, key: &Key, bytes: Vec<u8>, ttl: Duration) {
+        let Some(mut conn) = self.connection().await else {
+            return;
+        };
+        let set: redis::RedisResult<()> = redis::cmd("SET")
+            .arg(redis_key(key))
+            .arg(bytes)
+            .arg("PX")
+            .arg(u64::try_from(ttl.as_millis().max(1)).unwrap_or(u64::MAX))
+            .query_async(&mut conn)
+            .await;
+        if let Err(e) = set {
+            self.failed(&e);
+        }
+    }
+}
+
+impl ResponseCache {
+    /// A cache as configured; a malformed Redis URL is an error (said at startup).
+    pub fn new(config: CacheConfig) -> Result<Self, String> {
+        let redis = config
+            .redis_url
+            .as_deref()
+            .map(redis::Client::open)
+            .transpose()
+            .map_err(|e| format!("[cache] url: {e}"))?
+            .map(|client| {
+                Arc::new(Shared {
+                    client,
+                    conn: OnceCell::new(),
+                    down_until: AtomicU64::new(0),
+                    started: Instant::now(),
+                })
+            });
+        Ok(Self {
+            mem: moka::sync::Cache::builder()
+                .max_capacity(config.max_entries)
+                .time_to_live(config.ttl)
+                .build(),
+            config,
+            redis,
+        })
+    }
+
+    /// Whether answers are shared through Redis.
+    pub fn shared_through_redis(&self) -> bool {
+        self.redis.is_some()
+    }
+
+    /// The key of `req` asked as `name` by virtual key `key_id`.
+    pub fn key(&self, name: &str, key_id: Option<&str>, req: &ChatRequest) -> Key {
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        ctx.update(b"crux-cache-v1\0");
+        ctx.update(name.as_bytes());
+        ctx.update(b"\0");
+        if !self.config.shared {
+            ctx.update(key_id.unwrap_or("").as_bytes());
+        }
+        ctx.update(b"\0");
+        let body = if DELIVERY_FIELDS.iter().any(|f| req.extra.contains_key(*f)) {
+            let mut r = req.clone();
+            for f in DELIVERY_FIELDS {
+                r.extra.remove(f);
+            }
+            serde_json::to_vec(&r)
+        } else {
+            serde_json::to_vec(req)
+        };
+        ctx.update(&body.unwrap_or_default());
+        let mut key = [0; 32];
+        key.copy_from_slice(ctx.finish().as_ref());
+        key
+    }
+
+    /// The cached answer for `key`, if any (memory first, then Redis).
+    pub async fn get(&self, key: &Key) -> Option<Arc<Cached>> {
+        if let Some(hit) = self.mem.get(key) {
+            return Some(hit);
+        }
+        let bytes = self.redis.as_ref()?.get(key).await?;
+        let cached: Arc<Cached> = Arc::new(serde_json::from_slice(&bytes).ok()?);
+        self.mem.insert(*key, Arc::clone(&cached));
+        Some(cached)
+    }
+
+    /// Keep `cached` under `key` (in memory now; in Redis from a task of its own).
+    pub fn put(&self, key: Key, cached: Cached) {
+        if let Some(shared) = &self.redis {
+            let bytes = serde_json::to_vec(&cached).unwrap_or_default();
+            let shared = Arc::clone(shared);
+            let ttl = self.config.ttl;
+            tokio::spawn(async move { shared.set(&key, bytes, ttl).await });
+        }
+        self.mem.insert(key, Arc::new(cached));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(text: &str) -> ChatRequest {
+        ChatRequest::new(
+            "openai/gpt-4o-mini".parse().unwrap(),
+            vec![crux_llm::Message::user(text)],
+        )
+    }
+
+    #[test]
+    fn cache_control_decides_lookup_and_store() {
+        let mut h = HeaderMap::new();
+        assert_eq!(Policy::of(&h), Policy::Use);
+        h.insert(
+            http::header::CACHE_CONTROL,
+            "max-age=0, No-Cache".parse().unwrap(),
+        );
+        assert_eq!(Policy::of(&h), Policy::Refresh);
+        h.append(http::header::CACHE_CONTROL, "no-store".parse().unwrap());
+        assert_eq!(Policy::of(&h), Policy::Bypass);
+    }
+
+    #[test]
+    fn keys_differ_by_name_key_and_content_but_not_by_delivery() {
+        let c = ResponseCache::new(CacheConfig::default()).unwrap();
+        let a = c.key("smart", Some("vk1"), &req("hi"));
+        assert_eq!(a, c.key("smart", Some("vk1"), &req("hi")));
+        assert_ne!(
+            a,
+            c.key("smart", Some("vk2"), &req("hi")),
+            "never across virtual keys"
+        );
+        assert_ne!(a, c.key("fast", Some("vk1"), &req("hi")));
+        assert_ne!(a, c.key("smart", Some("vk1"), &req("hello")));
+        let mut streamed = req("hi");
+        streamed.extra.insert(
+            "stream_options".into(),
+            serde_json::json!({"include_usage": true}),
+        );
+        assert_eq!(a, c.key("smart", Some("vk1"), &streamed));
+        let shared = ResponseCache::new(CacheConfig {
+            shared: true,
+            ..CacheConfig::default()
+        })
+        .unwrap();
+        assert_eq!(
+            shared.key("smart", Some("vk1"), &req("hi")),
+            shared.key("smart", Some("vk2"), &req("hi"))
+        );
+    }
+
+    #[test]
+    fn a_bad_redis_url_is_refused_at_startup() {
+        let e = ResponseCache::new(CacheConfig {
+            redis_url: Some("http://nope".into()),
+            ..CacheConfig::default()
+        })
+        .unwrap_err();
+        assert!(e.contains("[cache] url"), "{e}");
+    }
+}
