@@ -55,6 +55,17 @@ pub struct FileConfig {
     pub guard: GuardSection,
     /// The response cache (off unless present).
     pub cache: Option<CacheSection>,
+    /// Several instances: limits shared through Redis.
+    #[serde(default)]
+    pub scale: ScaleSection,
+}
+
+/// `[scale]`: state shared by every instance.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleSection {
+    /// `redis://HOST:PORT/DB`: exact requests-per-minute limits across instances.
+    pub redis_url: Option<String>,
 }
 
 /// `[cache]`: answers kept for repeated identical requests.
@@ -272,6 +283,10 @@ pub fn gateway(file: &FileConfig, env: &impl Env) -> Result<GatewayConfig, Failu
     crate::route_config::apply(&file.routes, &mut config.router)?;
     if let Some(c) = &file.cache {
         config.cache = Some(cache(c)?);
+    }
+    if let Some(url) = &file.scale.redis_url {
+        crux_gateway::limits_shared::SharedLimits::new(url).map_err(Failure::usage)?;
+        config.scale_redis_url = Some(url.clone());
     }
     Ok(config)
 }

@@ -6,14 +6,13 @@
 //! request.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crux_llm::{ChatRequest, ChatResponse, ModelId};
 use http::HeaderMap;
-use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
-use tokio::sync::OnceCell;
+
+use crate::redis_link::RedisLink;
 
 /// `[cache]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,16 +87,7 @@ pub type Key = [u8; 32];
 pub struct ResponseCache {
     config: CacheConfig,
     mem: moka::sync::Cache<Key, Arc<Cached>>,
-    redis: Option<Arc<Shared>>,
-}
-
-/// The Redis side: one managed connection, opened on first use, left alone for a while after a failure.
-struct Shared {
-    client: redis::Client,
-    conn: OnceCell<ConnectionManager>,
-    /// Seconds since `started` before which Redis is not tried again.
-    down_until: AtomicU64,
-    started: Instant,
+    redis: Option<Arc<RedisLink>>,
 }
 
 impl std::fmt::Debug for ResponseCache {
@@ -112,9 +102,6 @@ impl std::fmt::Debug for ResponseCache {
 /// Fields of `extra` that change how an answer is delivered, not what it says.
 const DELIVERY_FIELDS: [&str; 2] = ["stream", "stream_options"];
 
-/// How long Redis is left alone after it failed.
-const REDIS_BACKOFF_S: u64 = 5;
-
 fn redis_key(key: &Key) -> String {
     use std::fmt::Write as _;
     let mut s = String::with_capacity(11 + 64);
@@ -125,64 +112,38 @@ fn redis_key(key: &Key) -> String {
     s
 }
 
-impl Shared {
-    fn now_s(&self) -> u64 {
-        self.started.elapsed().as_secs()
-    }
-
-    async fn connection(&self) -> Option<ConnectionManager> {
-        if self.down_until.load(Ordering::Relaxed) > self.now_s() {
-            return None;
+async fn redis_get(link: &RedisLink, key: &Key) -> Option<Vec<u8>> {
+    let mut conn = link.connection().await?;
+    let got: redis::RedisResult<Option<Vec<u8>>> = redis::cmd("GET")
+        .arg(redis_key(key))
+        .query_async(&mut conn)
+        .await;
+    match got {
+        Ok(v) => {
+            link.ok();
+            v
         }
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(1)))
-            .set_response_timeout(Some(Duration::from_secs(1)))
-            .set_number_of_retries(1);
-        match self
-            .conn
-            .get_or_try_init(|| ConnectionManager::new_with_config(self.client.clone(), config))
-            .await
-        {
-            Ok(c) => Some(c.clone()),
-            Err(e) => {
-                self.failed(&e);
-                None
-            }
-        }
-    }
-
-    fn failed(&self, e: &redis::RedisError) {
-        self.down_until
-            .store(self.now_s() + REDIS_BACKOFF_S, Ordering::Relaxed);
-        tracing::warn!(error = %e, "response cache: Redis unavailable, serving without the shared cache");
-    }
-
-    async fn get(&self, key: &Key) -> Option<Vec<u8>> {
-        let mut conn = self.connection().await?;
-        let got: redis::RedisResult<Option<Vec<u8>>> = redis::cmd("GET")
-            .arg(redis_key(key))
-            .query_async(&mut conn)
-            .await;
-        got.unwrap_or_else(|e| {
-            self.failed(&e);
+        Err(e) => {
+            link.failed(&e);
             None
-        })
-    }
-
-    async fn set(&self, key: &Key, bytes: Vec<u8>, ttl: Duration) {
-        let Some(mut conn) = self.connection().await else {
-            return;
-        };
-        let set: redis::RedisResult<()> = redis::cmd("SET")
-            .arg(redis_key(key))
-            .arg(bytes)
-            .arg("PX")
-            .arg(u64::try_from(ttl.as_millis().max(1)).unwrap_or(u64::MAX))
-            .query_async(&mut conn)
-            .await;
-        if let Err(e) = set {
-            self.failed(&e);
         }
+    }
+}
+
+async fn redis_set(link: &RedisLink, key: &Key, bytes: Vec<u8>, ttl: Duration) {
+    let Some(mut conn) = link.connection().await else {
+        return;
+    };
+    let set: redis::RedisResult<()> = redis::cmd("SET")
+        .arg(redis_key(key))
+        .arg(bytes)
+        .arg("PX")
+        .arg(u64::try_from(ttl.as_millis().max(1)).unwrap_or(u64::MAX))
+        .query_async(&mut conn)
+        .await;
+    match set {
+        Ok(()) => link.ok(),
+        Err(e) => link.failed(&e),
     }
 }
 
@@ -192,17 +153,10 @@ impl ResponseCache {
         let redis = config
             .redis_url
             .as_deref()
-            .map(redis::Client::open)
+            .map(|url| RedisLink::new(url, "response cache"))
             .transpose()
             .map_err(|e| format!("[cache] url: {e}"))?
-            .map(|client| {
-                Arc::new(Shared {
-                    client,
-                    conn: OnceCell::new(),
-                    down_until: AtomicU64::new(0),
-                    started: Instant::now(),
-                })
-            });
+            .map(Arc::new);
         Ok(Self {
             mem: moka::sync::Cache::builder()
                 .max_capacity(config.max_entries)
@@ -213,9 +167,9 @@ impl ResponseCache {
         })
     }
 
-    /// Whether answers are shared through Redis.
-    pub fn shared_through_redis(&self) -> bool {
-        self.redis.is_some()
+    /// With a shared cache, whether Redis answered its last call (`None`: memory only).
+    pub fn redis_up(&self) -> Option<bool> {
+        self.redis.as_ref().map(|l| l.is_up())
     }
 
     /// The key of `req` asked as `name` by virtual key `key_id`.
@@ -248,7 +202,7 @@ impl ResponseCache {
         if let Some(hit) = self.mem.get(key) {
             return Some(hit);
         }
-        let bytes = self.redis.as_ref()?.get(key).await?;
+        let bytes = redis_get(self.redis.as_ref()?, key).await?;
         let cached: Arc<Cached> = Arc::new(serde_json::from_slice(&bytes).ok()?);
         self.mem.insert(*key, Arc::clone(&cached));
         Some(cached)
@@ -258,9 +212,9 @@ impl ResponseCache {
     pub fn put(&self, key: Key, cached: Cached) {
         if let Some(shared) = &self.redis {
             let bytes = serde_json::to_vec(&cached).unwrap_or_default();
-            let shared = Arc::clone(shared);
+            let link = Arc::clone(shared);
             let ttl = self.config.ttl;
-            tokio::spawn(async move { shared.set(&key, bytes, ttl).await });
+            tokio::spawn(async move { redis_set(&link, &key, bytes, ttl).await });
         }
         self.mem.insert(key, Arc::new(cached));
     }

@@ -52,6 +52,8 @@ pub struct GatewayConfig {
     pub console_secure_cookie: bool,
     /// The response cache (`[cache]`); `None`: off.
     pub cache: Option<crate::cache::CacheConfig>,
+    /// `[scale] redis_url`: exact requests-per-minute limits shared by every instance.
+    pub scale_redis_url: Option<String>,
 }
 
 impl Default for GatewayConfig {
@@ -76,6 +78,7 @@ impl Default for GatewayConfig {
             ],
             console_secure_cookie: false,
             cache: None,
+            scale_redis_url: None,
         }
     }
 }

@@ -15,7 +15,9 @@ pub mod error;
 mod head_error;
 pub mod keys;
 pub mod limits;
+pub mod limits_shared;
 pub mod models;
+mod redis_link;
 mod server;
 mod server_body;
 pub mod state;
@@ -137,21 +139,32 @@ async fn health() -> Response {
     axum::Json(serde_json::json!({"status": "ok"})).into_response()
 }
 
-/// Readiness answers within a second even when the store cannot hand out a connection.
+/// Readiness answers within a second even when the store cannot hand out a connection. With `[scale]`, it also says
+/// whether Redis holds the limits (`"limits": "redis"`) or the gateway is serving on its local ones (`"local"`, still
+/// ready: Redis going away degrades limits, it does not stop traffic).
 async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    let mut body = serde_json::json!({"status": "ready"});
+    if let Some(shared) = &state.shared_limits {
+        let up = shared.is_up();
+        body["redis"] = if up { "up" } else { "down" }.into();
+        body["limits"] = if up { "redis" } else { "local" }.into();
+    }
     match &state.persistence.store {
         Some(store) => match store.ping_within(std::time::Duration::from_secs(1)).await {
-            Ok(()) => axum::Json(
-                serde_json::json!({"status": "ready", "store": store.backend().as_str()}),
-            )
-            .into_response(),
+            Ok(()) => {
+                body["store"] = store.backend().as_str().into();
+                axum::Json(body).into_response()
+            }
             Err(e) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 axum::Json(serde_json::json!({"status": "unavailable", "error": e.to_string()})),
             )
                 .into_response(),
         },
-        None => axum::Json(serde_json::json!({"status": "ready", "store": "none"})).into_response(),
+        None => {
+            body["store"] = "none".into();
+            axum::Json(body).into_response()
+        }
     }
 }
 

@@ -30,6 +30,12 @@ impl Limiter {
     /// Check (and count) one request by `key` for the model `name`; `model_allowed` says whether the key may use
     /// the name or any of its targets (the router then skips each target the key may not use).
     pub fn admit(&self, key: &CachedKey, name: &str, model_allowed: bool) -> Result<(), ApiError> {
+        self.access(key, name, model_allowed)?;
+        self.rpm(key)
+    }
+
+    /// The checks that need no counting: the model is allowed and the budget is not spent.
+    pub fn access(&self, key: &CachedKey, name: &str, model_allowed: bool) -> Result<(), ApiError> {
         if let Some(allowed) = &key.models
             && !model_allowed
         {
@@ -51,6 +57,11 @@ impl Limiter {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Count one request against the key's requests-per-minute limit kept here (and synced from the store).
+    pub fn rpm(&self, key: &CachedKey) -> Result<(), ApiError> {
         if let Some(rpm) = key.rpm {
             let now = Instant::now();
             let Ok(mut windows) = self.windows.lock() else {

@@ -50,6 +50,8 @@ pub struct AppState {
     pub ui_sessions: crate::ui::Sessions,
     /// The response cache, when `[cache]` is configured.
     pub cache: Option<crate::cache::ResponseCache>,
+    /// Exact cross-instance limits, when `[scale] redis_url` is configured.
+    pub shared_limits: Option<crate::limits_shared::SharedLimits>,
 }
 
 impl AppState {
@@ -77,8 +79,14 @@ impl AppState {
                 .map_err(|e| tracing::error!(error = %e, "response cache off"))
                 .ok()
         });
+        let shared_limits = config.scale_redis_url.as_deref().and_then(|url| {
+            crate::limits_shared::SharedLimits::new(url)
+                .map_err(|e| tracing::error!(error = %e, "cross-instance limits off"))
+                .ok()
+        });
         let state = Arc::new(Self {
             cache,
+            shared_limits,
             router: Router::with_clock(client, config.router.clone(), clock),
             persistence,
             config,
@@ -121,6 +129,19 @@ impl AppState {
             t.set(catalog::QUEUE_DEPTH, Vec::new(), stats.queued as f64);
             t.absolute(catalog::DROPPED, Vec::new(), stats.dropped);
             t.absolute(catalog::FAILED_ROWS, Vec::new(), stats.failed);
+        }
+        let redis = [
+            ("limits", self.shared_limits.as_ref().map(|l| l.is_up())),
+            ("cache", self.cache.as_ref().and_then(|c| c.redis_up())),
+        ];
+        for (what, up) in redis {
+            if let Some(up) = up {
+                t.set(
+                    catalog::REDIS_UP,
+                    vec![Label::new("use", what)],
+                    if up { 1.0 } else { 0.0 },
+                );
+            }
         }
         t.note_exporter_failures();
     }

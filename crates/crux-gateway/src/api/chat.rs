@@ -51,7 +51,7 @@ async fn handle(
     let body: ChatBody = crate::big_body::from_json(body)
         .map_err(|e| ApiError::bad_request(format!("invalid body: {e}")))?;
     let (req, name) = native::to_core(body).map_err(ApiError::bad_request)?;
-    let admitted = admit(&state, headers, peer, &name, D)?;
+    let admitted = admit(&state, headers, peer, &name, D).await?;
     let call = ChatCall {
         admitted,
         req,

@@ -38,7 +38,7 @@ async fn handle(
     let wire: MessagesRequest = crate::big_body::from_json(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))?;
     let name = wire.model.clone();
-    let admitted = admit(&state, headers, peer, &name, D)?;
+    let admitted = admit(&state, headers, peer, &name, D).await?;
     let (req, stream) = inbound::to_core(wire).map_err(ApiError::bad_request)?;
     let call = ChatCall {
         admitted,
@@ -78,7 +78,7 @@ async fn count(
         .and_then(serde_json::Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    let admitted = admit(&state, headers, peer, &name, D)?;
+    let admitted = admit(&state, headers, peer, &name, D).await?;
     let target = admitted.first()?;
     if target.provider.spec().wire == Wire::Anthropic {
         let raw = raw_request(Wire::Anthropic, headers, body);

@@ -80,8 +80,28 @@ fn permitted(allowed: &[String], route: &Route, target: &ModelId) -> bool {
     (route.alias && listed(&route.name)) || listed(&target.to_string())
 }
 
+/// A key's requests-per-minute limit: exact across instances through Redis (`[scale]`), else (or while Redis is
+/// away) the local window synced from the store.
+async fn shared_rpm(state: &AppState, key: &crate::keys::CachedKey) -> Result<(), ApiError> {
+    use crate::limits_shared::Verdict;
+    let (Some(shared), Some(rpm)) = (&state.shared_limits, key.rpm) else {
+        return state.limiter.rpm(key);
+    };
+    match shared.admit(&key.id, rpm).await {
+        Verdict::Admitted => Ok(()),
+        Verdict::Limited(retry_after) => Err(ApiError::rate_limited(
+            format!(
+                "key '{}' exceeded its limit of {rpm} requests per minute (across instances)",
+                key.name
+            ),
+            retry_after,
+        )),
+        Verdict::Unavailable => state.limiter.rpm(key),
+    }
+}
+
 /// Authenticate, resolve the model name and apply the caller's limits.
-pub fn admit(
+pub async fn admit(
     state: &AppState,
     headers: &HeaderMap,
     peer: SocketAddr,
@@ -95,7 +115,8 @@ pub fn admit(
     if let Caller::Virtual(key) = &caller {
         let allowed = key.models.as_deref();
         let any = allowed.is_none_or(|a| route.targets.iter().any(|t| permitted(a, &route, t)));
-        state.limiter.admit(key, &route.name, any)?;
+        state.limiter.access(key, &route.name, any)?;
+        shared_rpm(state, key).await?;
     }
     Ok(Admitted {
         caller,

@@ -53,7 +53,7 @@ async fn chat(
 ) -> Result<Response, ApiError> {
     let wire: ChatCompletionRequest = parse(&body)?;
     let name = wire.model.clone();
-    let admitted = admit(&state, headers, peer, &name, D)?;
+    let admitted = admit(&state, headers, peer, &name, D).await?;
     let (req, delivery) = inbound::to_core(wire).map_err(ApiError::bad_request)?;
     let created = unix_now();
     let encoder = delivery
@@ -96,7 +96,7 @@ pub async fn embeddings(
         Ok(b) => b,
         Err(e) => return e.render(D),
     };
-    let admitted = match admit(&state, &headers, peer, &wire.model, D) {
+    let admitted = match admit(&state, &headers, peer, &wire.model, D).await {
         Ok(a) => a,
         Err(e) => return e.render(D),
     };

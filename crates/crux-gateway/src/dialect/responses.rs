@@ -167,7 +167,7 @@ async fn respond(
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::bad_request("Missing required parameter: 'model'."))?
         .to_owned();
-    let admitted = admit(&state, headers, peer, &name, D)?;
+    let admitted = admit(&state, headers, peer, &name, D).await?;
     let key = admitted.caller.key_id().map(str::to_owned);
     let same_wire = admitted
         .route

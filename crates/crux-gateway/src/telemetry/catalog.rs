@@ -51,6 +51,8 @@ pub const COST: &str = "crux_cost_microusd_total";
 pub const RETRIES: &str = "crux_retries_total";
 /// Route fallbacks.
 pub const FALLBACKS: &str = "crux_fallbacks_total";
+/// Whether Redis answers, `{use}` (`limits`, `cache`): 1 up, 0 down.
+pub const REDIS_UP: &str = "crux_redis_up";
 /// Answered requests when the response cache is on, `{result}` (`hit`, `miss`).
 pub const CACHE: &str = "crux_cache_requests_total";
 /// Breaker state, `{target}`.
@@ -127,6 +129,11 @@ pub const CATALOG: &[(&str, Kind, &str)] = &[
         FALLBACKS,
         Kind::Counter,
         "Requests moved to the next route target.",
+    ),
+    (
+        REDIS_UP,
+        Kind::Gauge,
+        "Whether Redis answered its last call, by use (limits, cache): 1 up, 0 down.",
     ),
     (
         CACHE,
