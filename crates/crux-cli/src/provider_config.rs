@@ -25,12 +25,16 @@ pub struct ProviderSection {
     /// Extra headers sent on every request.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
-    /// A provider of your own: the wire it speaks (`openai`, `anthropic`, `gemini`, `ollama`, `responses`).
+    /// A provider of your own: the wire it speaks (`openai`, `anthropic`, `gemini`, `ollama`, `responses`, or
+    /// `azure`: Azure OpenAI deployments).
     pub wire: Option<String>,
+    /// `wire = "azure"`: the `api-version` of the deployment URLs (default 2024-10-21).
+    pub api_version: Option<String>,
     /// Its key's environment variable (given: a key is required; absent: `NAME_API_KEY` or a vault key named like
     /// the provider is sent when set).
     pub api_key_env: Option<String>,
-    /// How its key is sent: `bearer`, `x-api-key`, `x-goog-api-key` or `none` (default: the wire's way).
+    /// How its key is sent: `bearer`, `x-api-key`, `x-goog-api-key`, `api-key` or `none` (default: the wire's way;
+    /// `api-key` for Azure, `bearer` there for Entra ID tokens).
     pub auth: Option<String>,
     /// Shown in listings.
     pub display_name: Option<String>,
@@ -105,6 +109,9 @@ pub struct ModelTable {
     pub embeddings: Option<bool>,
 }
 
+/// The Azure OpenAI `api-version` used when a section names none (the GA version of the v1 data plane's predecessor).
+const DEFAULT_AZURE_API_VERSION: &str = "2024-10-21";
+
 fn wire(name: &str, s: &str) -> Result<Wire, Failure> {
     Ok(match s {
         "openai" => Wire::OpenAi,
@@ -112,9 +119,10 @@ fn wire(name: &str, s: &str) -> Result<Wire, Failure> {
         "gemini" => Wire::Gemini,
         "ollama" => Wire::Ollama,
         "responses" => Wire::Responses,
+        "azure" => Wire::OpenAi,
         other => {
             return Err(Failure::usage(format!(
-                "config [providers.{name}]: unknown wire '{other}' (one of: openai, anthropic, gemini, ollama, responses)"
+                "config [providers.{name}]: unknown wire '{other}' (one of: openai, anthropic, gemini, ollama, responses, azure)"
             )));
         }
     })
@@ -125,10 +133,11 @@ fn auth(name: &str, s: &str) -> Result<AuthStyle, Failure> {
         "bearer" => AuthStyle::Bearer,
         "x-api-key" => AuthStyle::XApiKey,
         "x-goog-api-key" => AuthStyle::GoogApiKey,
+        "api-key" => AuthStyle::ApiKey,
         "none" => AuthStyle::None,
         other => {
             return Err(Failure::usage(format!(
-                "config [providers.{name}]: unknown auth '{other}' (one of: bearer, x-api-key, x-goog-api-key, none)"
+                "config [providers.{name}]: unknown auth '{other}' (one of: bearer, x-api-key, x-goog-api-key, api-key, none)"
             )));
         }
     })
@@ -188,7 +197,18 @@ fn definition(name: &str, s: &ProviderSection, wire_name: &str) -> Result<Custom
             "config [providers.{name}]: base_url must start with http:// or https://"
         )));
     }
+    let azure = wire_name == "azure";
+    if s.api_version.is_some() && !azure {
+        return Err(Failure::usage(format!(
+            "config [providers.{name}]: api_version is only for wire = \"azure\""
+        )));
+    }
     Ok(CustomProvider {
+        api_version: azure.then(|| {
+            s.api_version
+                .clone()
+                .unwrap_or_else(|| DEFAULT_AZURE_API_VERSION.to_owned())
+        }),
         name: name.to_owned(),
         display_name: s.display_name.clone(),
         wire,
@@ -215,7 +235,12 @@ pub fn register(sections: &BTreeMap<String, ProviderSection>) -> Result<(), Fail
                     "config [providers.{name}]: `wire` is only for providers of your own; {name} is built in"
                 )));
             }
-            (None, true) if s.api_key_env.is_some() || s.auth.is_some() || !s.models.is_empty() => {
+            (None, true)
+                if s.api_key_env.is_some()
+                    || s.auth.is_some()
+                    || s.api_version.is_some()
+                    || !s.models.is_empty() =>
+            {
                 return Err(Failure::usage(format!(
                     "config [providers.{name}]: api_key_env, auth and models are only for providers of your own"
                 )));

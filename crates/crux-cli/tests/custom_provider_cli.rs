@@ -32,6 +32,12 @@ base_url = "{mock}"
 api_key_env = "PROXY_KEY"
 models = ["claude-3-5-haiku-latest"]
 
+[providers.az]
+wire = "azure"
+base_url = "{mock}"
+api_key_env = "AZ_KEY"
+models = ["my-gpt-4o-mini"]
+
 [routes.house]
 targets = ["local/qwen2.5-7b"]
 "#
@@ -58,6 +64,7 @@ fn serve(sb: &Sandbox, config: &str) -> Serve {
         .cmd()
         .env("LOCAL_API_KEY", "local-key")
         .env("PROXY_KEY", "proxy-key")
+        .env("AZ_KEY", "az-key")
         .args(["serve", "--listen", "127.0.0.1:0", "--config", config])
         .stderr(Stdio::piped())
         .spawn()
@@ -187,7 +194,35 @@ async fn a_provider_of_your_own_is_served_to_both_dialects_and_listed() {
         "claude-proxy/claude-3-5-haiku-latest"
     );
     assert!(body.trim_end().ends_with("data: [DONE]"), "{body}");
+    for stream in [false, true] {
+        let (status, headers, body) = post(
+            &gw.url,
+            "/v1/chat/completions",
+            json!({"model": "az/my-gpt-4o-mini", "stream": stream, "messages": msgs}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(headers["x-crux-target"], "az/my-gpt-4o-mini");
+        assert!(body.contains("custom"), "{body}");
+    }
     let seen = mock.requests();
+    let azure: Vec<_> = seen
+        .iter()
+        .filter(|r| r.path == "/openai/deployments/my-gpt-4o-mini/chat/completions")
+        .collect();
+    assert_eq!(azure.len(), 2, "Azure deployment URL for both stream modes");
+    for r in azure {
+        assert_eq!(r.query.as_deref(), Some("api-version=2024-10-21"));
+        assert!(
+            r.headers
+                .iter()
+                .any(|(k, v)| k == "api-key" && v == "az-key")
+        );
+        assert!(
+            !r.headers.iter().any(|(k, _)| k == "authorization"),
+            "no bearer next to api-key"
+        );
+    }
     let header = |r: &crux_mock::RecordedRequest, name: &str| {
         r.headers
             .iter()

@@ -29,6 +29,8 @@ pub struct CustomProvider {
     pub default_model: Option<String>,
     /// The models it serves, as far as the config says.
     pub models: Vec<CustomModel>,
+    /// Azure OpenAI: the `api-version` of its deployment URLs (the OpenAI wire; model ids are deployment names).
+    pub api_version: Option<String>,
 }
 
 /// A model a config provider lists.
@@ -172,7 +174,12 @@ pub fn register(def: &CustomProvider) -> Result<ProviderId, RegisterError> {
             Err(RegisterError::Conflict(def.name.clone()))
         };
     }
-    let (auth, quirks, tool_format, system_message) = wire_defaults(def.wire);
+    let (mut auth, mut quirks, tool_format, system_message) = wire_defaults(def.wire);
+    if def.api_version.is_some() {
+        auth = AuthStyle::ApiKey;
+        quirks = ProviderId::OpenAi.spec().quirks;
+    }
+    let api_version = def.api_version.clone().map(leak);
     let id = leak(def.name.clone());
     let key_env: &'static [&'static str] = match &def.api_key_env {
         Some(env) => Box::leak(Box::new([leak(env.clone())])),
@@ -189,6 +196,7 @@ pub fn register(def: &CustomProvider) -> Result<ProviderId, RegisterError> {
         auth: def.auth.unwrap_or(auth),
         quirks,
         key_optional: def.api_key_env.is_none(),
+        api_version,
     })
     .ok_or(RegisterError::Full)?;
     let models: &'static [CatalogModel] = Box::leak(def.models.iter().map(model).collect());
@@ -224,6 +232,7 @@ mod tests {
             api_key_env: None,
             base_url: "http://127.0.0.1:1/v1".into(),
             default_model: None,
+            api_version: None,
             models: vec![CustomModel {
                 id: "qwen2.5-7b".into(),
                 context_window: Some(32_768),

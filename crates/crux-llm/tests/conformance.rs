@@ -405,25 +405,25 @@ macro_rules! conformance {
     ($($name:ident => $p:expr, $model:expr;)*) => {$(
         mod $name {
             use super::*;
-            const T: Target = Target { provider: $p, model: $model };
-            #[tokio::test] async fn simple_chat() { super::simple_chat(T).await }
-            #[tokio::test] async fn stream() { super::stream(T).await }
-            #[tokio::test] async fn multi_turn_history() { super::multi_turn_history(T).await }
-            #[tokio::test] async fn tool_round_trip() { super::tool_round_trip(T, false).await }
-            #[tokio::test] async fn tool_round_trip_streamed() { super::tool_round_trip(T, true).await }
-            #[tokio::test] async fn json_schema() { super::json_schema(T).await }
-            #[tokio::test] async fn rate_limited_then_ok() { super::rate_limited_then_ok(T).await }
-            #[tokio::test] async fn server_error_twice_then_ok() { super::server_error_twice_then_ok(T, false).await }
-            #[tokio::test] async fn server_error_twice_then_ok_streamed() { super::server_error_twice_then_ok(T, true).await }
-            #[tokio::test] async fn auth_error_not_retried() { super::auth_error_not_retried(T).await }
-            #[tokio::test] async fn cut_and_truncated_streams_fail() { super::cut_and_truncated_streams_fail(T).await }
-            #[tokio::test] async fn stall_is_idle_timeout() { super::stall_is_idle_timeout(T).await }
-            #[tokio::test] async fn invalid_json_and_in_band_errors() { super::invalid_json_and_in_band_errors(T).await }
-            #[tokio::test] async fn drop_closes_upstream() { super::drop_closes_upstream(T).await }
-            #[tokio::test] async fn cancel_token_yields_cancelled() { super::cancel_token_yields_cancelled(T).await }
-            #[tokio::test] async fn missing_key_names_env() { super::missing_key_names_env(T).await }
-            #[tokio::test] async fn connection_refused_is_unavailable() { super::connection_refused_is_unavailable(T).await }
-            #[tokio::test] async fn extra_passes_through() { super::extra_passes_through(T).await }
+            fn t() -> Target { Target { provider: $p, model: $model } }
+            #[tokio::test] async fn simple_chat() { super::simple_chat(t()).await }
+            #[tokio::test] async fn stream() { super::stream(t()).await }
+            #[tokio::test] async fn multi_turn_history() { super::multi_turn_history(t()).await }
+            #[tokio::test] async fn tool_round_trip() { super::tool_round_trip(t(), false).await }
+            #[tokio::test] async fn tool_round_trip_streamed() { super::tool_round_trip(t(), true).await }
+            #[tokio::test] async fn json_schema() { super::json_schema(t()).await }
+            #[tokio::test] async fn rate_limited_then_ok() { super::rate_limited_then_ok(t()).await }
+            #[tokio::test] async fn server_error_twice_then_ok() { super::server_error_twice_then_ok(t(), false).await }
+            #[tokio::test] async fn server_error_twice_then_ok_streamed() { super::server_error_twice_then_ok(t(), true).await }
+            #[tokio::test] async fn auth_error_not_retried() { super::auth_error_not_retried(t()).await }
+            #[tokio::test] async fn cut_and_truncated_streams_fail() { super::cut_and_truncated_streams_fail(t()).await }
+            #[tokio::test] async fn stall_is_idle_timeout() { super::stall_is_idle_timeout(t()).await }
+            #[tokio::test] async fn invalid_json_and_in_band_errors() { super::invalid_json_and_in_band_errors(t()).await }
+            #[tokio::test] async fn drop_closes_upstream() { super::drop_closes_upstream(t()).await }
+            #[tokio::test] async fn cancel_token_yields_cancelled() { super::cancel_token_yields_cancelled(t()).await }
+            #[tokio::test] async fn missing_key_names_env() { super::missing_key_names_env(t()).await }
+            #[tokio::test] async fn connection_refused_is_unavailable() { super::connection_refused_is_unavailable(t()).await }
+            #[tokio::test] async fn extra_passes_through() { super::extra_passes_through(t()).await }
         }
     )*};
 }
@@ -440,4 +440,21 @@ conformance! {
     xai => ProviderId::Xai, "grok-3-mini";
     groq => ProviderId::Groq, "llama-3.3-70b-versatile";
     mistral => ProviderId::Mistral, "mistral-small-latest";
+    azure => azure(), "my-gpt-4o-mini";
+}
+
+/// Azure OpenAI as a config defines it (`wire = "azure"`): deployment URLs with `api-version`, the `api-key` header.
+fn azure() -> ProviderId {
+    crux_llm::custom::register(&crux_llm::custom::CustomProvider {
+        name: "azure-test".into(),
+        display_name: Some("Azure OpenAI".into()),
+        wire: Wire::OpenAi,
+        auth: None,
+        api_key_env: Some("AZURE_TEST_API_KEY".into()),
+        base_url: "https://example.openai.azure.com".into(),
+        default_model: None,
+        models: Vec::new(),
+        api_version: Some("2024-10-21".into()),
+    })
+    .unwrap()
 }

@@ -9,7 +9,9 @@
 //! validation → neutral conversation in `parse`, and JSON/SSE/error output in `render`.
 //!
 //! Routes (each also without the `/v1` prefix): `POST /v1/chat/completions`,
-//! `GET /v1/models`, `GET /v1/models/{id}`, `POST /v1/embeddings`; control routes
+//! `GET /v1/models`, `GET /v1/models/{id}`, `POST /v1/embeddings`; Azure OpenAI deployments
+//! `POST /openai/deployments/{deployment}/chat/completions?api-version=…` (`api-key` header;
+//! `openai::azure`); control routes
 //! `GET|DELETE /_mock/requests` and `GET /_mock/streams` (never recorded).
 //!
 //! Anthropic Messages (`anthropic::messages`/`anthropic::parse` → neutral,
@@ -261,6 +263,10 @@ fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/v1beta/models/{*rest}",
             get(gemini::get_model).post(gemini::model_action),
+        )
+        .route(
+            "/openai/deployments/{deployment}/chat/completions",
+            post(openai::azure::chat_completions),
         )
         .route("/api/chat", post(ollama::chat))
         .route("/api/tags", get(ollama::tags))

@@ -33,6 +33,7 @@ pub(super) fn headers(spec: &ProviderSpec, cfg: &ProviderConfig) -> Result<Heade
             }
             AuthStyle::XApiKey => (HeaderName::from_static("x-api-key"), key.to_owned()),
             AuthStyle::GoogApiKey => (HeaderName::from_static("x-goog-api-key"), key.to_owned()),
+            AuthStyle::ApiKey => (HeaderName::from_static("api-key"), key.to_owned()),
         };
         let mut value = HeaderValue::from_str(&value).map_err(|_| {
             format!(

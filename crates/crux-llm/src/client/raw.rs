@@ -84,6 +84,11 @@ impl Client {
         let path = passthrough::chat_path(raw.wire).ok_or_else(|| {
             Error::Unsupported(format!("{:?} cannot be passed through", raw.wire))
         })?;
+        let spec = target.provider.spec();
+        if raw.wire == Wire::OpenAi && spec.api_version.is_some() {
+            let azure = spec.openai_path("chat/completions", &target.model);
+            return self.raw_target_at(target, &azure, raw);
+        }
         self.raw_target_at(target, path, raw)
     }
 

@@ -33,6 +33,8 @@ pub enum AuthStyle {
     XApiKey,
     /// `x-goog-api-key: KEY` (Gemini; never in the URL).
     GoogApiKey,
+    /// `api-key: KEY` (Azure OpenAI).
+    ApiKey,
     /// No key needed (local Ollama).
     None,
 }
@@ -236,6 +238,20 @@ pub struct ProviderSpec {
     pub quirks: Quirks,
     /// Whether a request may go out without a key (local servers; a config provider without `api_key_env`).
     pub key_optional: bool,
+    /// Azure OpenAI: the `api-version` of its deployment URLs (`/openai/deployments/{model}/…?api-version=…`, the
+    /// model id being the deployment's name).
+    pub api_version: Option<&'static str>,
+}
+
+impl ProviderSpec {
+    /// The path of a call to `endpoint` (`chat/completions`, `embeddings`) for `model`: Azure's deployment URL, or
+    /// the wire's own `/{endpoint}`.
+    pub fn openai_path(&self, endpoint: &str, model: &str) -> String {
+        match self.api_version {
+            Some(v) => format!("/openai/deployments/{model}/{endpoint}?api-version={v}"),
+            None => format!("/{endpoint}"),
+        }
+    }
 }
 
 impl ProviderSpec {
@@ -258,6 +274,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
         auth: AuthStyle::Bearer,
         quirks: OPENAI_QUIRKS,
         key_optional: false,
+        api_version: None,
     },
     ProviderSpec {
         provider: ProviderId::Anthropic,
@@ -270,6 +287,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
         auth: AuthStyle::XApiKey,
         quirks: COMPAT_QUIRKS,
         key_optional: false,
+        api_version: None,
     },
     ProviderSpec {
         provider: ProviderId::Gemini,
@@ -282,6 +300,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
         auth: AuthStyle::GoogApiKey,
         quirks: COMPAT_QUIRKS,
         key_optional: false,
+        api_version: None,
     },
     ProviderSpec {
         provider: ProviderId::Ollama,
@@ -294,6 +313,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
         auth: AuthStyle::None,
         quirks: COMPAT_QUIRKS,
         key_optional: false,
+        api_version: None,
     },
     ProviderSpec {
         provider: ProviderId::OpenRouter,
@@ -311,6 +331,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
             ..COMPAT_QUIRKS
         },
         key_optional: false,
+        api_version: None,
     },
     ProviderSpec {
         provider: ProviderId::DeepSeek,
@@ -326,6 +347,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
             ..COMPAT_QUIRKS
         },
         key_optional: false,
+        api_version: None,
     },
     ProviderSpec {
         provider: ProviderId::Xai,
@@ -341,6 +363,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
             ..COMPAT_QUIRKS
         },
         key_optional: false,
+        api_version: None,
     },
     ProviderSpec {
         provider: ProviderId::Groq,
@@ -358,6 +381,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
             ..COMPAT_QUIRKS
         },
         key_optional: false,
+        api_version: None,
     },
     ProviderSpec {
         provider: ProviderId::Mistral,
@@ -374,6 +398,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
             ..COMPAT_QUIRKS
         },
         key_optional: false,
+        api_version: None,
     },
 ];
 
@@ -387,6 +412,22 @@ mod tests {
             assert_eq!(p.spec().provider, p);
             assert_eq!(p.as_str().parse::<ProviderId>(), Ok(p));
         }
+    }
+
+    #[test]
+    fn azure_deployments_are_paths_with_the_api_version() {
+        let azure = ProviderSpec {
+            api_version: Some("2024-10-21"),
+            ..*ProviderId::OpenAi.spec()
+        };
+        assert_eq!(
+            azure.openai_path("chat/completions", "my-gpt"),
+            "/openai/deployments/my-gpt/chat/completions?api-version=2024-10-21"
+        );
+        assert_eq!(
+            ProviderId::OpenAi.spec().openai_path("embeddings", "m"),
+            "/embeddings"
+        );
     }
 
     #[test]

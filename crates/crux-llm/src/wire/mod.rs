@@ -117,7 +117,7 @@ pub fn chat_call(spec: &ProviderSpec, req: &ChatRequest, stream: bool) -> Result
     let p = spec.provider;
     let (path, body, framing) = match wire_for(&req.model) {
         Wire::OpenAi => (
-            "/chat/completions".to_owned(),
+            spec.openai_path("chat/completions", &req.model.model),
             encode(p, &openai::request::build(spec, req, stream))?,
             Framing::Sse,
         ),
@@ -267,7 +267,7 @@ pub fn embed_call(spec: &ProviderSpec, req: &EmbedRequest) -> Result<(String, By
     let p = spec.provider;
     match spec.wire {
         Wire::OpenAi | Wire::Responses => Ok((
-            "/embeddings".to_owned(),
+            spec.openai_path("embeddings", &req.model.model),
             encode(p, &openai::request::build_embeddings(req))?,
         )),
         Wire::Gemini => Ok((

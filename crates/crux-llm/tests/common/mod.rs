@@ -34,6 +34,8 @@ impl Target {
     /// Base URL of the mock as this provider's env variable would spell it.
     pub fn base_url(&self, mock: &MockServer) -> String {
         match self.provider.spec().wire {
+            // Azure: the resource's host root; the deployment path follows.
+            Wire::OpenAi if self.provider.spec().api_version.is_some() => mock.url(),
             Wire::OpenAi | Wire::Responses => format!("{}/v1", mock.url()),
             Wire::Anthropic | Wire::Gemini | Wire::Ollama => mock.url(),
         }
@@ -51,6 +53,10 @@ impl Target {
                 assert!(r.header("anthropic-version").is_some());
             }
             AuthStyle::GoogApiKey => assert_eq!(r.header("x-goog-api-key"), Some(KEY)),
+            AuthStyle::ApiKey => {
+                assert_eq!(r.header("api-key"), Some(KEY));
+                assert!(r.header("authorization").is_none());
+            }
             AuthStyle::None => {}
         }
         assert!(

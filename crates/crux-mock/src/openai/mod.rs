@@ -2,6 +2,7 @@
 //! unknown routes, plus OpenAI-style authentication.
 
 /// Request validation and translation into a neutral conversation.
+pub(crate) mod azure;
 pub(crate) mod parse;
 /// Replies, stream chunks and errors as OpenAI JSON and SSE.
 pub(crate) mod render;
