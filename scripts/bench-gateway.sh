@@ -10,7 +10,8 @@
 #   BENCH_DURATION=10        seconds per measured run (direct, floor, crux)
 #   BENCH_WARMUP=2           seconds of warm-up before each cell
 #   BENCH_QUICK=1            smoke mode: 3 s runs, 1 s warm-up, 20,000-request memory phase
-#   BENCH_MODES="sqlite telemetry passthrough translate postgres two-instances"   modes to run:
+#   BENCH_MODES="sqlite telemetry passthrough translate postgres two-instances"   modes to run (also: cache, keyed,
+#                            redis — the response cache's hit path, and rpm limits in memory vs on Redis):
 #                              sqlite         OpenAI client -> openai/groq targets (OpenAI upstream), SQLite store
 #                              telemetry      sqlite with every exporter on (push, StatsD, OTLP traces+metrics into
 #                                             local sinks), to compare with "sqlite" in one run
@@ -22,6 +23,7 @@
 #   BENCH_FLOOR_DIR=/tmp/crux-floor   where the floor is copied and built (its own target dir; reused between runs)
 #   BENCH_MEM_REQUESTS=200000  requests in the memory phase; BENCH_SKIP_MEM=1 skips it
 #   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/postgres   admin URL used to create/drop the bench database
+#   BENCH_REDIS_URL=redis://127.0.0.1:6379/3   the Redis of the redis mode (skipped with a note when it does not answer)
 #   BENCH_WRK_THREADS=2      wrk threads at 64 connections (1 at 1 connection)
 #   BENCH_OUT=FILE           also write the report there
 #   BENCH_RAW_DIR=DIR        where the raw rows go (every wrk output, gateway logs, the report); default
@@ -54,6 +56,7 @@ fi
 MODES=${BENCH_MODES:-"sqlite telemetry passthrough translate postgres two-instances"}
 SKIP_MEM=${BENCH_SKIP_MEM:-0}
 PG_ADMIN_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/3}
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" # no NOTICE chatter from DROP ... IF EXISTS
 WRK_THREADS=${BENCH_WRK_THREADS:-2}
 CONNS_LIST=(1 64)
@@ -309,6 +312,10 @@ REQ[translate,stream]='{"model":"anthropic/claude-3-5-haiku-latest","messages":[
 CLIENT_PATH[openai]=/v1/chat/completions
 CLIENT_PATH[anthropic]=/v1/messages
 CLIENT_PATH[translate]=/v1/chat/completions
+# "keyed": the OpenAI family sent with a virtual key (its lua files are written by the keyed and redis modes).
+REQ[keyed,nonstream]=${REQ[openai,nonstream]}
+REQ[keyed,stream]=${REQ[openai,stream]}
+CLIENT_PATH[keyed]=/v1/chat/completions
 write_lua() { # FILE BODY [HEADER VALUE]
     local extra=""
     [[ -n ${3:-} ]] && extra="wrk.headers[\"$3\"] = \"$4\""
@@ -338,8 +345,8 @@ done
 
 upstream_url() { # FAMILY KIND: the nginx file the family's target reads
     case $1,$2 in
-    openai,stream) echo "$UP/sse/v1/chat/completions" ;;
-    openai,*) echo "$UP/json/v1/chat/completions" ;;
+    openai,stream | keyed,stream) echo "$UP/sse/v1/chat/completions" ;;
+    openai,* | keyed,*) echo "$UP/json/v1/chat/completions" ;;
     *,stream) echo "$UP/asse/v1/messages" ;;
     *) echo "$UP/ajson/v1/messages" ;;
     esac
@@ -449,6 +456,7 @@ family_of() { # MODE -> client family
     case $1 in
     passthrough) echo anthropic ;;
     translate) echo translate ;;
+    keyed | redis) echo keyed ;;
     *) echo openai ;;
     esac
 }
@@ -678,7 +686,14 @@ measure() {
 
 for mode in $MODES; do
     case $mode in
-    sqlite | telemetry | passthrough | translate) ;;
+    sqlite | telemetry | passthrough | translate | cache | keyed) ;;
+    redis)
+        if ! redis-cli -u "$REDIS_URL" ping 2>/dev/null | grep -q PONG; then
+            log "skipping $mode: Redis not reachable at $REDIS_URL"
+            MODE_NOTE[$mode]="skipped: Redis not reachable"
+            continue
+        fi
+        ;;
     postgres | two-instances)
         if ((pg_ok == 0)); then
             log "skipping $mode: PostgreSQL not reachable at $PG_ADMIN_URL"
@@ -686,7 +701,7 @@ for mode in $MODES; do
             continue
         fi
         ;;
-    *) die "unknown mode '$mode' (sqlite, telemetry, passthrough, translate, postgres, two-instances)" ;;
+    *) die "unknown mode '$mode' (sqlite, telemetry, passthrough, translate, cache, keyed, redis, postgres, two-instances)" ;;
     esac
     fam=$(family_of "$mode")
     log "=== mode $mode (client family $fam)"
@@ -701,6 +716,29 @@ for mode in $MODES; do
         telemetry_setup
         DB_URLS=("sqlite://$TMP/crux-telemetry.db")
         start_gateway "$mode" "${DB_URLS[0]}" "$TELEMETRY_TOML" "$fam" "nonstream stream"
+        ;;
+    cache)
+        # Every wrk request is the same body: after the check requests, every one is a hit.
+        printf '[cache]\nttl = "10m"\n' >"$TMP/cache.toml"
+        DB_URLS=("sqlite://$TMP/crux-cache.db")
+        start_gateway "$mode" "${DB_URLS[0]}" "$TMP/cache.toml" "$fam" "nonstream stream"
+        ;;
+    keyed | redis)
+        # A virtual key with a limit that never bites, so every request pays the rpm check: in memory (keyed) or
+        # the atomic script on Redis (redis).
+        DB_URLS=("sqlite://$TMP/crux-$mode.db")
+        vk=$(CRUX_DATABASE_URL="${DB_URLS[0]}" CRUX_LOG=error "$CRUX" virtual-keys create "bench-$mode" --rpm 4000000000 --json |
+            python3 -c 'import json, sys; print(json.load(sys.stdin)["key"])')
+        [[ -n $vk ]] || die "could not create the $mode virtual key"
+        for kind in nonstream stream; do
+            write_lua "$TMP/run/keyed-$kind.lua" "${REQ[keyed,$kind]}" Authorization "Bearer $vk"
+        done
+        cfg=""
+        if [[ $mode == redis ]]; then
+            printf '[scale]\nredis_url = "%s"\n' "$REDIS_URL" >"$TMP/redis.toml"
+            cfg="$TMP/redis.toml"
+        fi
+        start_gateway "$mode" "${DB_URLS[0]}" "$cfg" "$fam" "nonstream stream"
         ;;
     passthrough | translate)
         # nginx cannot tell a streamed request from the body, so one gateway reads the JSON file, one the SSE file.
@@ -936,6 +974,9 @@ mode_label() {
     passthrough) echo "passthrough (Anthropic → anthropic, same wire)" ;;
     translate) echo "translate (OpenAI → anthropic, cross wire)" ;;
     telemetry) echo "telemetry (sqlite, every exporter on)" ;;
+    cache) echo "cache (sqlite, [cache] on: every request a hit)" ;;
+    keyed) echo "keyed (sqlite, a virtual key with rpm, limits in memory)" ;;
+    redis) echo "redis (as keyed, [scale] redis_url: rpm on Redis)" ;;
     *) echo "$1" ;;
     esac
 }
@@ -1020,6 +1061,18 @@ report() {
     fi
     if ((have_sq && have_te)); then
         compare_modes sqlite telemetry "Exporters on (telemetry) vs off (sqlite), same run" off on
+    fi
+    local have_ca=0 have_ke=0 have_re=0
+    for m in "${RAN_MODES[@]}"; do
+        [[ $m == cache ]] && have_ca=1
+        [[ $m == keyed ]] && have_ke=1
+        [[ $m == redis ]] && have_re=1
+    done
+    if ((have_sq && have_ca)); then
+        compare_modes sqlite cache "Response cache hits (cache) vs no cache (sqlite), same run" upstream hit
+    fi
+    if ((have_ke && have_re)); then
+        compare_modes keyed redis "Redis rpm limits (redis) vs in-memory limits (keyed), same run" memory redis
     fi
     if [[ -n $AB_REPORT && $AB_KIND == wire ]]; then
         echo
