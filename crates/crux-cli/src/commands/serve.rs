@@ -209,6 +209,17 @@ pub async fn run(args: ServeArgs, settings: &Settings) -> Result<(), Failure> {
             exporters.as_str()
         }
     );
+    if let Some(c) = &state.config.cache {
+        eprintln!(
+            "response cache: in memory ({} s, {} answers){}",
+            c.ttl.as_secs(),
+            c.max_entries,
+            if c.redis_url.is_some() { " and Redis" } else { "" }
+        );
+    }
+    if state.config.scale_redis_url.is_some() {
+        eprintln!("rpm limits: shared through Redis ([scale]); local limits while it is away");
+    }
     tracing::info!(%local, "gateway started");
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
