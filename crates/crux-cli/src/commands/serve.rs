@@ -214,7 +214,11 @@ pub async fn run(args: ServeArgs, settings: &Settings) -> Result<(), Failure> {
             "response cache: in memory ({} s, {} answers){}",
             c.ttl.as_secs(),
             c.max_entries,
-            if c.redis_url.is_some() { " and Redis" } else { "" }
+            if c.redis_url.is_some() {
+                " and Redis"
+            } else {
+                ""
+            }
         );
     }
     if state.config.scale_redis_url.is_some() {
