@@ -6,58 +6,11 @@
 
 mod store_cli_support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-
 use crux_mock::MockServer;
 use serde_json::{Value, json};
 use store_cli_support::Sandbox;
 
-struct Serve {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(sb: &Sandbox, toml: &str) -> Serve {
-    let path = sb.dir.path().join("crux.toml");
-    std::fs::write(&path, toml).unwrap();
-    let mut child = sb
-        .cmd()
-        .env("KEY_A", "key-a")
-        .env("KEY_B", "key-b")
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--config",
-            path.to_str().unwrap(),
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    let url = loop {
-        let mut line = String::new();
-        assert!(
-            err.read_line(&mut line).unwrap() > 0,
-            "serve exited: {seen}"
-        );
-        seen.push_str(&line);
-        if let Some(u) = line.split_whitespace().find(|w| w.starts_with("http://")) {
-            break u.trim_end_matches('/').to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in err.lines() {});
-    Serve { child, url }
-}
+const KEYS: &[(&str, &str)] = &[("KEY_A", "key-a"), ("KEY_B", "key-b")];
 
 fn config(mock: &str, a_headers: &str) -> String {
     format!(
@@ -106,7 +59,7 @@ async fn ask(http: &reqwest::Client, url: &str) -> (u16, String) {
 async fn two_keys_weighted_three_to_one_split_four_hundred_requests() {
     let mock = MockServer::start().await.unwrap();
     let sb = Sandbox::new();
-    let gw = tokio::task::block_in_place(|| serve(&sb, &config(&mock.url(), "")));
+    let gw = tokio::task::block_in_place(|| sb.serve("crux", &config(&mock.url(), ""), KEYS));
     let http = reqwest::Client::new();
     let mut a = 0;
     for _ in 0..400 {
@@ -148,7 +101,7 @@ async fn a_key_that_answers_429_cools_down_and_the_other_takes_the_traffic() {
         &mock.url(),
         r#""x-mock-fault" = "status=429,retry_after=60""#,
     );
-    let gw = tokio::task::block_in_place(|| serve(&sb, &cfg));
+    let gw = tokio::task::block_in_place(|| sb.serve("crux", &cfg, KEYS));
     let http = reqwest::Client::new();
     let (status, target) = ask(&http, &gw.url).await;
     assert_eq!(

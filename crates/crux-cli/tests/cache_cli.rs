@@ -8,61 +8,16 @@
 
 mod store_cli_support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-
 use crux_mock::MockServer;
 use serde_json::{Value, json};
 use store_cli_support::Sandbox;
 
-struct Serve {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 const MASTER: &str = "cache-test-master";
-
-fn serve(sb: &Sandbox, toml: &str, name: &str) -> Serve {
-    let path = sb.dir.path().join(format!("{name}.toml"));
-    std::fs::write(&path, toml).unwrap();
-    let mut child = sb
-        .cmd()
-        .env("OPENAI_API_KEY", "k")
-        .env("ANTHROPIC_API_KEY", "k")
-        .env("CRUX_MASTER_KEY", MASTER)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--config",
-            path.to_str().unwrap(),
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    let url = loop {
-        let mut line = String::new();
-        assert!(
-            err.read_line(&mut line).unwrap() > 0,
-            "serve exited: {seen}"
-        );
-        seen.push_str(&line);
-        if let Some(u) = line.split_whitespace().find(|w| w.starts_with("http://")) {
-            break u.trim_end_matches('/').to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in err.lines() {});
-    Serve { child, url }
-}
+const KEYS: &[(&str, &str)] = &[
+    ("OPENAI_API_KEY", "k"),
+    ("ANTHROPIC_API_KEY", "k"),
+    ("CRUX_MASTER_KEY", MASTER),
+];
 
 struct Answer {
     status: u16,
@@ -123,7 +78,7 @@ async fn repeated_requests_are_answered_from_the_cache_in_both_dialects_and_stre
         "[cache]\nttl = \"10m\"\n[providers.openai]\nbase_url = \"{m}/v1\"\n[providers.anthropic]\nbase_url = \"{m}\"\n",
         m = mock.url()
     );
-    let gw = tokio::task::block_in_place(|| serve(&sb, &cfg, "mem"));
+    let gw = tokio::task::block_in_place(|| sb.serve("mem", &cfg, KEYS));
     let cases = [
         ("/v1/chat/completions", "openai/gpt-4o-mini", false),
         ("/v1/chat/completions", "openai/gpt-4o-mini", true),
@@ -236,8 +191,8 @@ async fn a_second_instance_answers_from_the_shared_redis_cache() {
         "[cache]\nttl = \"1m\"\nurl = \"{redis}\"\n[providers.openai]\nbase_url = \"{}/v1\"\n",
         mock.url()
     );
-    let a = tokio::task::block_in_place(|| serve(&sb, &cfg, "a"));
-    let b = tokio::task::block_in_place(|| serve(&sb, &cfg, "b"));
+    let a = tokio::task::block_in_place(|| sb.serve("a", &cfg, KEYS));
+    let b = tokio::task::block_in_place(|| sb.serve("b", &cfg, KEYS));
     let marker = nonce();
     let body = json!({"model": "openai/gpt-4o-mini",
         "messages": [{"role": "user", "content": format!("shared {marker}")}]});

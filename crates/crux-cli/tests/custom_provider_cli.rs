@@ -7,19 +7,19 @@
 
 mod store_cli_support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-
 use crux_mock::MockServer;
 use serde_json::{Value, json};
 use store_cli_support::{Sandbox, stderr, stdout};
 
 fn config(sb: &Sandbox, mock: &str) -> String {
     let path = sb.dir.path().join("crux.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"
+    std::fs::write(&path, toml(mock)).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+fn toml(mock: &str) -> String {
+    format!(
+        r#"
 [providers.local]
 wire = "openai"
 base_url = "{mock}/v1"
@@ -41,49 +41,7 @@ models = ["my-gpt-4o-mini"]
 [routes.house]
 targets = ["local/qwen2.5-7b"]
 "#
-        ),
     )
-    .unwrap();
-    path.to_str().unwrap().to_owned()
-}
-
-struct Serve {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(sb: &Sandbox, config: &str) -> Serve {
-    let mut child = sb
-        .cmd()
-        .env("LOCAL_API_KEY", "local-key")
-        .env("PROXY_KEY", "proxy-key")
-        .env("AZ_KEY", "az-key")
-        .args(["serve", "--listen", "127.0.0.1:0", "--config", config])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    let url = loop {
-        let mut line = String::new();
-        assert!(
-            err.read_line(&mut line).unwrap() > 0,
-            "serve exited: {seen}"
-        );
-        seen.push_str(&line);
-        if let Some(u) = line.split_whitespace().find(|w| w.starts_with("http://")) {
-            break u.trim_end_matches('/').to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in err.lines() {});
-    Serve { child, url }
 }
 
 async fn post(url: &str, path: &str, body: Value) -> (u16, reqwest::header::HeaderMap, String) {
@@ -110,8 +68,17 @@ async fn get_json(url: &str) -> Value {
 async fn a_provider_of_your_own_is_served_to_both_dialects_and_listed() {
     let mock = MockServer::start().await.unwrap();
     let sb = Sandbox::new();
-    let cfg = config(&sb, &mock.url());
-    let gw = tokio::task::block_in_place(|| serve(&sb, &cfg));
+    let gw = tokio::task::block_in_place(|| {
+        sb.serve(
+            "crux",
+            &toml(&mock.url()),
+            &[
+                ("LOCAL_API_KEY", "local-key"),
+                ("PROXY_KEY", "proxy-key"),
+                ("AZ_KEY", "az-key"),
+            ],
+        )
+    });
 
     let models = get_json(&format!("{}/v1/models", gw.url)).await;
     let ids: Vec<&str> = models["data"]

@@ -7,58 +7,11 @@
 
 mod store_cli_support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-
 use crux_mock::MockServer;
 use serde_json::{Value, json};
 use store_cli_support::{Sandbox, stderr, stdout};
 
-struct Serve {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(sb: &Sandbox, toml: &str, name: &str) -> Serve {
-    let path = sb.dir.path().join(format!("{name}.toml"));
-    std::fs::write(&path, toml).unwrap();
-    let mut child = sb
-        .cmd()
-        .env("OPENAI_API_KEY", "k")
-        .env("CRUX_MASTER_KEY", "scale-master")
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--config",
-            path.to_str().unwrap(),
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    let url = loop {
-        let mut line = String::new();
-        assert!(
-            err.read_line(&mut line).unwrap() > 0,
-            "serve exited: {seen}"
-        );
-        seen.push_str(&line);
-        if let Some(u) = line.split_whitespace().find(|w| w.starts_with("http://")) {
-            break u.trim_end_matches('/').to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in err.lines() {});
-    Serve { child, url }
-}
+const KEYS: &[(&str, &str)] = &[("OPENAI_API_KEY", "k"), ("CRUX_MASTER_KEY", "scale-master")];
 
 fn redis_url() -> Option<String> {
     match std::env::var("CRUX_TEST_REDIS_URL") {
@@ -95,8 +48,8 @@ async fn two_instances_sharing_redis_hold_an_rpm_limit_exactly() {
         "[scale]\nredis_url = \"{redis}\"\n[providers.openai]\nbase_url = \"{}/v1\"\n",
         mock.url()
     );
-    let a = tokio::task::block_in_place(|| serve(&sb, &cfg, "a"));
-    let b = tokio::task::block_in_place(|| serve(&sb, &cfg, "b"));
+    let a = tokio::task::block_in_place(|| sb.serve("a", &cfg, KEYS));
+    let b = tokio::task::block_in_place(|| sb.serve("b", &cfg, KEYS));
     for gw in [&a, &b] {
         let ready = get_json(&format!("{}/ready", gw.url)).await;
         assert_eq!(
@@ -172,7 +125,7 @@ async fn without_its_redis_an_instance_serves_on_local_limits_and_says_so() {
         "[scale]\nredis_url = \"redis://127.0.0.1:{closed}\"\n[providers.openai]\nbase_url = \"{}/v1\"\n",
         mock.url()
     );
-    let gw = tokio::task::block_in_place(|| serve(&sb, &cfg, "down"));
+    let gw = tokio::task::block_in_place(|| sb.serve("down", &cfg, KEYS));
     let http = reqwest::Client::new();
     let mut statuses = Vec::new();
     for _ in 0..5 {

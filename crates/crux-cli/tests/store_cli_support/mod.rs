@@ -2,9 +2,9 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 /// A temp directory used as HOME, with `config/` and `data/` as the XDG directories and `store.db` as the store.
 pub struct Sandbox {
@@ -41,6 +41,41 @@ impl Sandbox {
         c
     }
 
+    /// `crux serve --config NAME.toml` (with `toml` written there and `envs` set) on a free port, once it printed
+    /// its URL; its stderr is drained in the background.
+    pub fn serve(&self, name: &str, toml: &str, envs: &[(&str, &str)]) -> Serve {
+        let path = self.dir.path().join(format!("{name}.toml"));
+        std::fs::write(&path, toml).unwrap();
+        let mut child = self
+            .cmd()
+            .envs(envs.iter().copied())
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--config",
+                path.to_str().unwrap(),
+            ])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        let url = loop {
+            let mut line = String::new();
+            assert!(
+                err.read_line(&mut line).unwrap() > 0,
+                "serve exited: {seen}"
+            );
+            seen.push_str(&line);
+            if let Some(u) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+                break u.trim_end_matches('/').to_owned();
+            }
+        };
+        std::thread::spawn(move || for _ in err.lines() {});
+        Serve { child, url }
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
         self.cmd().args(args).output().unwrap()
     }
@@ -60,6 +95,20 @@ impl Sandbox {
                 store.close().await;
                 stats
             })
+    }
+}
+
+/// A running `crux serve`, killed when dropped.
+pub struct Serve {
+    pub child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
