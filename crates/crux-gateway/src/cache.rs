@@ -83,6 +83,20 @@ pub struct Cached {
 /// A cache key (SHA-256 of the normalized request).
 pub type Key = [u8; 32];
 
+/// A SHA-256 that serde writes into.
+struct Digest(ring::digest::Context);
+
+impl std::io::Write for Digest {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// The cache.
 pub struct ResponseCache {
     config: CacheConfig,
@@ -172,28 +186,32 @@ impl ResponseCache {
         self.redis.as_ref().map(|l| l.is_up())
     }
 
-    /// The key of `req` asked as `name` by virtual key `key_id`.
-    pub fn key(&self, name: &str, key_id: Option<&str>, req: &ChatRequest) -> Key {
-        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-        ctx.update(b"crux-cache-v1\0");
-        ctx.update(name.as_bytes());
-        ctx.update(b"\0");
+    /// The key of `req` asked as `name` by virtual key `key_id`: the request is serialized straight into the
+    /// digest (no copy of it, no buffer), its `extra` fields after it without the delivery ones. `req` is lent
+    /// mutably only to set its `extra` aside while the rest is serialized; it comes back unchanged.
+    pub fn key(&self, name: &str, key_id: Option<&str>, req: &mut ChatRequest) -> Key {
+        let mut digest = Digest(ring::digest::Context::new(&ring::digest::SHA256));
+        digest.0.update(b"crux-cache-v1\0");
+        digest.0.update(name.as_bytes());
+        digest.0.update(b"\0");
         if !self.config.shared {
-            ctx.update(key_id.unwrap_or("").as_bytes());
+            digest.0.update(key_id.unwrap_or("").as_bytes());
         }
-        ctx.update(b"\0");
-        let body = if DELIVERY_FIELDS.iter().any(|f| req.extra.contains_key(*f)) {
-            let mut r = req.clone();
-            for f in DELIVERY_FIELDS {
-                r.extra.remove(f);
-            }
-            serde_json::to_vec(&r)
-        } else {
-            serde_json::to_vec(req)
-        };
-        ctx.update(&body.unwrap_or_default());
+        digest.0.update(b"\0");
+        let extra = std::mem::take(&mut req.extra);
+        let _ = serde_json::to_writer(&mut digest, &*req);
+        for (k, v) in extra
+            .iter()
+            .filter(|(k, _)| !DELIVERY_FIELDS.contains(&k.as_str()))
+        {
+            digest.0.update(b"\0");
+            digest.0.update(k.as_bytes());
+            digest.0.update(b"\0");
+            let _ = serde_json::to_writer(&mut digest, v);
+        }
+        req.extra = extra;
         let mut key = [0; 32];
-        key.copy_from_slice(ctx.finish().as_ref());
+        key.copy_from_slice(digest.0.finish().as_ref());
         key
     }
 
@@ -247,29 +265,39 @@ mod tests {
     #[test]
     fn keys_differ_by_name_key_and_content_but_not_by_delivery() {
         let c = ResponseCache::new(CacheConfig::default()).unwrap();
-        let a = c.key("smart", Some("vk1"), &req("hi"));
-        assert_eq!(a, c.key("smart", Some("vk1"), &req("hi")));
+        let a = c.key("smart", Some("vk1"), &mut req("hi"));
+        assert_eq!(a, c.key("smart", Some("vk1"), &mut req("hi")));
         assert_ne!(
             a,
-            c.key("smart", Some("vk2"), &req("hi")),
+            c.key("smart", Some("vk2"), &mut req("hi")),
             "never across virtual keys"
         );
-        assert_ne!(a, c.key("fast", Some("vk1"), &req("hi")));
-        assert_ne!(a, c.key("smart", Some("vk1"), &req("hello")));
+        assert_ne!(a, c.key("fast", Some("vk1"), &mut req("hi")));
+        assert_ne!(a, c.key("smart", Some("vk1"), &mut req("hello")));
         let mut streamed = req("hi");
         streamed.extra.insert(
             "stream_options".into(),
             serde_json::json!({"include_usage": true}),
         );
-        assert_eq!(a, c.key("smart", Some("vk1"), &streamed));
+        assert_eq!(a, c.key("smart", Some("vk1"), &mut streamed));
+        assert_eq!(streamed.extra.len(), 1, "the request keeps its fields");
+        let mut tools = req("hi");
+        tools
+            .extra
+            .insert("parallel_tool_calls".into(), serde_json::json!(false));
+        assert_ne!(
+            a,
+            c.key("smart", Some("vk1"), &mut tools),
+            "other extra fields count"
+        );
         let shared = ResponseCache::new(CacheConfig {
             shared: true,
             ..CacheConfig::default()
         })
         .unwrap();
         assert_eq!(
-            shared.key("smart", Some("vk1"), &req("hi")),
-            shared.key("smart", Some("vk2"), &req("hi"))
+            shared.key("smart", Some("vk1"), &mut req("hi")),
+            shared.key("smart", Some("vk2"), &mut req("hi"))
         );
     }
 

@@ -232,7 +232,7 @@ where
 {
     let ChatCall {
         admitted,
-        req,
+        mut req,
         route,
         origin,
         raw,
@@ -266,7 +266,7 @@ where
         .cache
         .as_ref()
         .filter(|_| admitted.cache != Some(crate::cache::Policy::Bypass))
-        .map(|c| c.key(&admitted.route.name, admitted.caller.key_id(), &req));
+        .map(|c| c.key(&admitted.route.name, admitted.caller.key_id(), &mut req));
     if let (Some(cache), Some(key)) = (&state.cache, &cache_key)
         && admitted.cache == Some(crate::cache::Policy::Use)
         && let Some(hit) = cache.get(key).await
@@ -321,17 +321,6 @@ where
             if admitted.cache.is_some() {
                 cached::miss_header(&mut resp);
             }
-            if let (Some(cache), Some(key)) = (&state.cache, cache_key)
-                && served.value.finish != crux_llm::FinishReason::Error
-            {
-                cache.put(
-                    key,
-                    crate::cache::Cached {
-                        target: served.target.clone(),
-                        response: served.value.clone(),
-                    },
-                );
-            }
             pending.record(|o| {
                 o.target = Some(served.target.clone());
                 o.fallbacks = served.fallbacks;
@@ -341,6 +330,18 @@ where
                 o.pruned = served.pruned;
                 o.response_text = served.value.text();
             });
+            // The answer moves into the cache once it is logged (no copy).
+            if let (Some(cache), Some(key)) = (&state.cache, cache_key)
+                && served.value.finish != crux_llm::FinishReason::Error
+            {
+                cache.put(
+                    key,
+                    crate::cache::Cached {
+                        target: served.target,
+                        response: served.value,
+                    },
+                );
+            }
             Ok(resp)
         }
         Err(f) => {

@@ -127,9 +127,14 @@ impl ProviderId {
 
     /// Every provider: the built-in ones, then those defined in the config, in the order they were registered.
     pub fn all() -> Vec<ProviderId> {
-        let mut all = Self::BUILTIN.to_vec();
-        all.extend((0..custom::count()).map(ProviderId::custom));
-        all
+        Self::iter().collect()
+    }
+
+    /// [`ProviderId::all`] without collecting it (for the request path).
+    pub fn iter() -> impl Iterator<Item = ProviderId> {
+        Self::BUILTIN
+            .into_iter()
+            .chain((0..custom::count()).map(ProviderId::custom))
     }
 
     const fn custom_base() -> u16 {

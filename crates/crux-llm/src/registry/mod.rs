@@ -362,8 +362,7 @@ impl Registry {
 
     /// The providers having a model with exactly this bare id (for names sent without a provider).
     pub fn providers_offering(&self, id: &str) -> Vec<ProviderId> {
-        ProviderId::all()
-            .into_iter()
+        ProviderId::iter()
             .filter(|p| self.models(*p).iter().any(|e| e.answers_to(id)))
             .collect()
     }
