@@ -26,11 +26,8 @@ pub fn provider_config(env: &impl Env, provider: ProviderId) -> ProviderConfig {
         base_url: env
             .get(spec.base_url_env)
             .map(|u| normalize_base_url(provider, &u)),
-        api_key: spec
-            .key_env
-            .iter()
-            .find_map(|name| env.get(name))
-            .map(SecretString::from),
+        api_key: crux_llm::custom::env_key(spec, |name| env.get(name))
+            .map(|(key, _)| SecretString::from(key)),
         ..ProviderConfig::default()
     }
 }

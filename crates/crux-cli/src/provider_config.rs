@@ -10,6 +10,7 @@ use crux_llm::providers::{AuthStyle, Wire};
 use crux_llm::{ProviderId, Timeouts};
 use serde::Deserialize;
 
+use crate::config::{Env, ProcessEnv};
 use crate::exit::Failure;
 
 /// `[providers.ID]`.
@@ -25,16 +26,23 @@ pub struct ProviderSection {
     /// Extra headers sent on every request.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
-    /// A provider of your own: the wire it speaks (`openai`, `anthropic`, `gemini`, `ollama`, `responses`, or
-    /// `azure`: Azure OpenAI deployments).
+    /// A provider of your own: the wire it speaks (`openai`, `anthropic`, `gemini`, `ollama`, `responses`,
+    /// `azure`: Azure OpenAI deployments, or `bedrock`: AWS Bedrock's Converse API, SigV4-signed).
     pub wire: Option<String>,
+    /// Another key for a provider that exists: a copy of it (wire, auth, catalog and prices) under this section's
+    /// name, with its own `api_key_env` (or vault key) and optionally its own `base_url`.
+    pub from: Option<String>,
     /// `wire = "azure"`: the `api-version` of the deployment URLs (default 2024-10-21).
     pub api_version: Option<String>,
+    /// `wire = "bedrock"`: the AWS region (default `AWS_REGION`, `AWS_DEFAULT_REGION`, then us-east-1); the endpoint
+    /// defaults to `https://bedrock-runtime.{region}.amazonaws.com`.
+    pub region: Option<String>,
     /// Its key's environment variable (given: a key is required; absent: `NAME_API_KEY` or a vault key named like
     /// the provider is sent when set).
     pub api_key_env: Option<String>,
-    /// How its key is sent: `bearer`, `x-api-key`, `x-goog-api-key`, `api-key` or `none` (default: the wire's way;
-    /// `api-key` for Azure, `bearer` there for Entra ID tokens).
+    /// How its key is sent: `bearer`, `x-api-key`, `x-goog-api-key`, `api-key`, `sigv4` or `none` (default: the
+    /// wire's way; `api-key` for Azure, `bearer` there for Entra ID tokens; `sigv4` for Bedrock, `bearer` there for
+    /// Bedrock API keys).
     pub auth: Option<String>,
     /// Shown in listings.
     pub display_name: Option<String>,
@@ -120,9 +128,10 @@ fn wire(name: &str, s: &str) -> Result<Wire, Failure> {
         "ollama" => Wire::Ollama,
         "responses" => Wire::Responses,
         "azure" => Wire::OpenAi,
+        "bedrock" => Wire::Bedrock,
         other => {
             return Err(Failure::usage(format!(
-                "config [providers.{name}]: unknown wire '{other}' (one of: openai, anthropic, gemini, ollama, responses, azure)"
+                "config [providers.{name}]: unknown wire '{other}' (one of: openai, anthropic, gemini, ollama, responses, azure, bedrock)"
             )));
         }
     })
@@ -134,10 +143,11 @@ fn auth(name: &str, s: &str) -> Result<AuthStyle, Failure> {
         "x-api-key" => AuthStyle::XApiKey,
         "x-goog-api-key" => AuthStyle::GoogApiKey,
         "api-key" => AuthStyle::ApiKey,
+        "sigv4" => AuthStyle::SigV4,
         "none" => AuthStyle::None,
         other => {
             return Err(Failure::usage(format!(
-                "config [providers.{name}]: unknown auth '{other}' (one of: bearer, x-api-key, x-goog-api-key, api-key, none)"
+                "config [providers.{name}]: unknown auth '{other}' (one of: bearer, x-api-key, x-goog-api-key, api-key, sigv4, none)"
             )));
         }
     })
@@ -183,9 +193,28 @@ fn model(name: &str, m: &ModelSection) -> Result<CustomModel, Failure> {
 /// The provider a section with a `wire` defines.
 fn definition(name: &str, s: &ProviderSection, wire_name: &str) -> Result<CustomProvider, Failure> {
     let wire = wire(name, wire_name)?;
+    let bedrock = wire == Wire::Bedrock;
+    if s.region.is_some() && !bedrock {
+        return Err(Failure::usage(format!(
+            "config [providers.{name}]: region is only for wire = \"bedrock\""
+        )));
+    }
+    let region = bedrock.then(|| {
+        s.region
+            .clone()
+            .or_else(|| {
+                ["AWS_REGION", "AWS_DEFAULT_REGION"]
+                    .iter()
+                    .find_map(|v| ProcessEnv.get(v))
+            })
+            .unwrap_or_else(|| crux_llm::custom::DEFAULT_AWS_REGION.to_owned())
+    });
     let base_url = match (&s.base_url, wire) {
         (Some(u), _) => u.trim().to_owned(),
         (None, Wire::Ollama) => "http://127.0.0.1:11434".to_owned(),
+        (None, Wire::Bedrock) => {
+            crux_llm::custom::bedrock_endpoint(region.as_deref().unwrap_or_default())
+        }
         (None, _) => {
             return Err(Failure::usage(format!(
                 "config [providers.{name}]: a provider of your own needs base_url (e.g. \"http://127.0.0.1:8000/v1\")"
@@ -209,6 +238,8 @@ fn definition(name: &str, s: &ProviderSection, wire_name: &str) -> Result<Custom
                 .clone()
                 .unwrap_or_else(|| DEFAULT_AZURE_API_VERSION.to_owned())
         }),
+        region,
+        from: None,
         name: name.to_owned(),
         display_name: s.display_name.clone(),
         wire,
@@ -224,11 +255,51 @@ fn definition(name: &str, s: &ProviderSection, wire_name: &str) -> Result<Custom
     })
 }
 
+/// The provider a section with `from` defines: a copy of `parent` under `name`.
+fn copy_of(name: &str, s: &ProviderSection, parent: &str) -> Result<CustomProvider, Failure> {
+    let bad = |why: String| Failure::usage(format!("config [providers.{name}]: {why}"));
+    if s.wire.is_some() || s.api_version.is_some() || s.region.is_some() {
+        return Err(bad(
+            "a provider with `from` takes its wire, api_version and region from the provider it copies".into(),
+        ));
+    }
+    let from: ProviderId = parent.parse().map_err(|e| bad(format!("from: {e}")))?;
+    let spec = from.spec();
+    Ok(CustomProvider {
+        name: name.to_owned(),
+        display_name: s.display_name.clone(),
+        wire: spec.wire,
+        auth: s.auth.as_deref().map(|a| auth(name, a)).transpose()?,
+        api_key_env: s.api_key_env.clone(),
+        base_url: s
+            .base_url
+            .as_deref()
+            .unwrap_or(spec.default_base_url)
+            .trim()
+            .to_owned(),
+        default_model: s.default_model.clone(),
+        models: s
+            .models
+            .iter()
+            .map(|m| model(name, m))
+            .collect::<Result<_, _>>()?,
+        api_version: None,
+        region: None,
+        from: Some(from),
+    })
+}
+
 /// Register the sections that define providers of their own; refuse unknown names without a `wire`, and custom-only
 /// keys on built-in providers.
 pub fn register(sections: &BTreeMap<String, ProviderSection>) -> Result<(), Failure> {
     for (name, s) in sections {
         let builtin = ProviderId::BUILTIN.iter().any(|p| p.as_str() == name);
+        if let Some(parent) = s.from.as_deref().filter(|_| !builtin) {
+            let def = copy_of(name, s, parent)?;
+            crux_llm::custom::register(&def)
+                .map_err(|e| Failure::usage(format!("config [providers.{name}]: {e}")))?;
+            continue;
+        }
         match (&s.wire, builtin) {
             (Some(_), true) => {
                 return Err(Failure::usage(format!(
@@ -239,17 +310,20 @@ pub fn register(sections: &BTreeMap<String, ProviderSection>) -> Result<(), Fail
                 if s.api_key_env.is_some()
                     || s.auth.is_some()
                     || s.api_version.is_some()
+                    || s.region.is_some()
+                    || s.from.is_some()
                     || !s.models.is_empty() =>
             {
                 return Err(Failure::usage(format!(
-                    "config [providers.{name}]: api_key_env, auth and models are only for providers of your own"
+                    "config [providers.{name}]: api_key_env, auth, api_version, region, from and models are only for providers of your own"
                 )));
             }
             (None, true) => {}
             (None, false) => {
                 return Err(Failure::usage(format!(
                     "config [providers.{name}]: unknown provider '{name}' (built in: {}); to add a provider of your \
-                     own, set wire = \"openai\" (or anthropic, gemini, ollama, responses) and base_url",
+                     own, set wire = \"openai\" (or anthropic, gemini, ollama, responses, azure, bedrock) and base_url, \
+                     or from = \"openai\" for another key of a provider that exists",
                     ProviderId::BUILTIN.map(|p| p.as_str()).join(", ")
                 )));
             }

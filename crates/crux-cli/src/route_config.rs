@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crux_llm::context::{ContextStrategy, GuardAction, GuardRule};
-use crux_llm::router::balance::{Balance, DEFAULT_COOLDOWN, Strategy};
+use crux_llm::router::balance::{Balance, DEFAULT_COOLDOWN, Quota, Strategy};
 use crux_llm::{ModelId, RouterConfig};
 use serde::Deserialize;
 
@@ -37,7 +37,7 @@ pub enum TargetSection {
     Deployment(DeploymentSection),
 }
 
-/// `{ model = "provider/model", weight = 3 }`.
+/// `{ model = "provider/model", weight = 3, rpm = 500, tpm = 200000 }`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeploymentSection {
@@ -45,6 +45,10 @@ pub struct DeploymentSection {
     pub model: String,
     /// Share of first tries under `weighted` (default 1).
     pub weight: Option<u32>,
+    /// Its own requests per clock minute: once used, it is tried after the others until the minute ends.
+    pub rpm: Option<u32>,
+    /// Its own tokens (prompt plus completion) per clock minute, likewise.
+    pub tpm: Option<u32>,
 }
 
 impl TargetSection {
@@ -60,6 +64,16 @@ impl TargetSection {
         match self {
             TargetSection::Name(_) => 1,
             TargetSection::Deployment(d) => d.weight.unwrap_or(1),
+        }
+    }
+
+    fn quota(&self) -> Quota {
+        match self {
+            TargetSection::Name(_) => Quota::default(),
+            TargetSection::Deployment(d) => Quota {
+                rpm: d.rpm,
+                tpm: d.tpm,
+            },
         }
     }
 }
@@ -100,7 +114,12 @@ pub fn apply(
                 strategy.as_str()
             )));
         }
-        if strategy != Strategy::Ordered || route.cooldown_ms.is_some() {
+        let quotas: Vec<Quota> = route.targets.iter().map(TargetSection::quota).collect();
+        if quotas.iter().any(|q| q.rpm == Some(0) || q.tpm == Some(0)) {
+            return Err(bad("a deployment's rpm and tpm must be at least 1".into()));
+        }
+        let limited = quotas.iter().any(|q| *q != Quota::default());
+        if strategy != Strategy::Ordered || route.cooldown_ms.is_some() || limited {
             router.balance.insert(
                 alias.clone(),
                 Balance {
@@ -109,6 +128,7 @@ pub fn apply(
                     cooldown: route
                         .cooldown_ms
                         .map_or(DEFAULT_COOLDOWN, Duration::from_millis),
+                    quotas,
                 },
             );
         }

@@ -1,5 +1,5 @@
-//! Deployments balanced through `crux serve` as configured by a user: two keys (two providers of your own on one
-//! endpoint) weighted 3:1 split 400 requests 300/100, and a key that answers 429 cools down for its `retry-after`
+//! Deployments balanced through `crux serve` as configured by a user: two keys of one provider (`openai` and a copy
+//! of it, `[providers.openai-org2] from = "openai"`, with its own key) weighted 3:1 split 400 requests 300/100, and a key that answers 429 cools down for its `retry-after`
 //! while the other takes the traffic — visible in `x-crux-target` and `/api/providers`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -10,7 +10,7 @@ use crux_mock::MockServer;
 use serde_json::{Value, json};
 use store_cli_support::Sandbox;
 
-const KEYS: &[(&str, &str)] = &[("KEY_A", "key-a"), ("KEY_B", "key-b")];
+const KEYS: &[(&str, &str)] = &[("OPENAI_API_KEY", "key-a"), ("KEY_B", "key-b")];
 
 fn config(mock: &str, a_headers: &str) -> String {
     format!(
@@ -18,20 +18,18 @@ fn config(mock: &str, a_headers: &str) -> String {
 [resilience]
 max_retries = 0
 
-[providers.key-a]
-wire = "openai"
+[providers.openai]
 base_url = "{mock}/v1"
-api_key_env = "KEY_A"
 headers = {{ {a_headers} }}
 
-[providers.key-b]
-wire = "openai"
+[providers.openai-org2]
+from = "openai"
 base_url = "{mock}/v1"
 api_key_env = "KEY_B"
 
 [routes.pool]
 strategy = "weighted"
-targets = [{{ model = "key-a/gpt-4o-mini", weight = 3 }}, {{ model = "key-b/gpt-4o-mini", weight = 1 }}]
+targets = [{{ model = "openai/gpt-4o-mini", weight = 3 }}, {{ model = "openai-org2/gpt-4o-mini", weight = 1 }}]
 "#
     )
 }
@@ -65,14 +63,17 @@ async fn two_keys_weighted_three_to_one_split_four_hundred_requests() {
     for _ in 0..400 {
         let (status, target) = ask(&http, &gw.url).await;
         assert_eq!(status, 200);
-        if target == "key-a/gpt-4o-mini" {
+        if target == "openai/gpt-4o-mini" {
             a += 1;
         } else {
-            assert_eq!(target, "key-b/gpt-4o-mini");
+            assert_eq!(target, "openai-org2/gpt-4o-mini");
         }
     }
     let share = f64::from(a) / 400.0;
-    assert!((share - 0.75).abs() <= 0.05, "key-a served {a} of 400");
+    assert!(
+        (share - 0.75).abs() <= 0.05,
+        "the first key served {a} of 400"
+    );
     let keys: Vec<String> = mock
         .requests()
         .iter()
@@ -106,13 +107,13 @@ async fn a_key_that_answers_429_cools_down_and_the_other_takes_the_traffic() {
     let (status, target) = ask(&http, &gw.url).await;
     assert_eq!(
         (status, target.as_str()),
-        (200, "key-b/gpt-4o-mini"),
+        (200, "openai-org2/gpt-4o-mini"),
         "the first request falls back"
     );
     for _ in 0..20 {
         assert_eq!(
             ask(&http, &gw.url).await,
-            (200, "key-b/gpt-4o-mini".to_owned())
+            (200, "openai-org2/gpt-4o-mini".to_owned())
         );
     }
     let to_a = mock
@@ -143,7 +144,7 @@ async fn a_key_that_answers_429_cools_down_and_the_other_takes_the_traffic() {
         (Some("pool"), Some("weighted"))
     );
     let a = &pool["deployments"][0];
-    assert_eq!(a["model"], "key-a/gpt-4o-mini");
+    assert_eq!(a["model"], "openai/gpt-4o-mini");
     assert!(a["cooldown_ms"].as_u64().unwrap() > 50_000, "{a}");
     assert_eq!(pool["deployments"][1]["cooldown_ms"], 0);
 }

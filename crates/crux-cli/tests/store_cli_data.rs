@@ -207,7 +207,7 @@ fn db_migrate_uses_the_xdg_data_dir_by_default() {
         .output()
         .unwrap();
     assert!(
-        stdout(&again).contains("already at version 2"),
+        stdout(&again).contains("already at version 3"),
         "{}",
         stdout(&again)
     );

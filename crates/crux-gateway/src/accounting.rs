@@ -19,6 +19,7 @@ pub fn record(state: &AppState, o: &Outcome) {
         o.target.as_ref().and_then(|t| state.cost(t, &o.usage))
     };
     spend(state, o, cost);
+    key_usage(state, o, cost);
     if let Some(log) = &state.persistence.log {
         log.try_enqueue(Record::ChatLog(Box::new(chat_log(o, cost))));
     }
@@ -37,6 +38,28 @@ fn spend(state: &AppState, o: &Outcome, cost: Option<f64>) {
             virtual_key_id: key.clone(),
             usd,
         });
+    }
+}
+
+/// Count the request's tokens (and cost) against its virtual key's per-minute and budget limits: locally, and on
+/// Redis (`[scale]`) off the request path.
+fn key_usage(state: &AppState, o: &Outcome, cost: Option<f64>) {
+    let Some(key) = &o.key else {
+        return;
+    };
+    let tokens = o.usage.prompt.unwrap_or(0) + o.usage.completion.unwrap_or(0);
+    if key.tpm.is_some() && tokens > 0 {
+        state.limiter.add_tokens(&key.id, tokens);
+    }
+    if let Some(shared) = &state.shared_limits
+        && crate::limits_shared::SharedLimits::applies(key)
+    {
+        let (shared, key, usd) = (
+            std::sync::Arc::clone(shared),
+            std::sync::Arc::clone(key),
+            cost.unwrap_or(0.0),
+        );
+        tokio::spawn(async move { shared.record(&key, tokens, usd).await });
     }
 }
 
@@ -164,6 +187,8 @@ pub struct Outcome {
     pub retries: Vec<(ProviderId, ErrorCode)>,
     /// Virtual key id.
     pub key_id: Option<String>,
+    /// The virtual key with its limits (its tokens and spend count against them).
+    pub key: Option<std::sync::Arc<crate::keys::CachedKey>>,
     /// Last user message (for the chat log).
     pub request_text: String,
     /// Answer text (for the chat log).
@@ -192,6 +217,7 @@ impl Outcome {
             fallbacks: 0,
             retries: Vec::new(),
             key_id: None,
+            key: None,
             request_text: String::new(),
             response_text: String::new(),
             session: Vec::new(),

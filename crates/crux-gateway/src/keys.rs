@@ -14,6 +14,8 @@ pub struct CachedKey {
     pub name: String,
     /// Requests per minute.
     pub rpm: Option<u32>,
+    /// Tokens (prompt plus completion) per minute.
+    pub tpm: Option<u32>,
     /// Spend limit in USD.
     pub budget_usd: Option<f64>,
     /// Allowed model names (`provider/model` or aliases); `None` = all.
@@ -86,6 +88,7 @@ mod tests {
             id: "vk_1".into(),
             name: "n".into(),
             rpm: None,
+            tpm: None,
             budget_usd: None,
             models: None,
             spend_usd: 0.0,

@@ -1,4 +1,6 @@
-//! Per-virtual-key limits held in memory: requests per minute (sliding window), allowed models, USD budgets.
+//! Per-virtual-key limits held in memory: requests and tokens per minute (sliding windows), allowed models, USD
+//! budgets. Tokens are counted when a request finishes (prompt plus completion); a key whose last minute reached
+//! its tokens-per-minute limit is refused until enough of that minute has passed.
 //!
 //! Several instances sharing one store: once a second the sync task loads every key's request count over the last
 //! minute (from all instances' chat logs) and its spend. Between syncs an instance adds what it admitted itself.
@@ -24,6 +26,8 @@ pub struct Limiter {
     shared: Mutex<HashMap<String, u64>>,
     /// Requests this instance admitted since the last sync.
     since_sync: Mutex<HashMap<String, u64>>,
+    /// Tokens per key over the last minute, by finishing time.
+    tokens: Mutex<HashMap<String, VecDeque<(Instant, u64)>>>,
 }
 
 impl Limiter {
@@ -36,6 +40,12 @@ impl Limiter {
 
     /// The checks that need no counting: the model is allowed and the budget is not spent.
     pub fn access(&self, key: &CachedKey, name: &str, model_allowed: bool) -> Result<(), ApiError> {
+        Self::model(key, name, model_allowed)?;
+        self.budget(key)
+    }
+
+    /// The key may use the model `name`.
+    pub fn model(key: &CachedKey, name: &str, model_allowed: bool) -> Result<(), ApiError> {
         if let Some(allowed) = &key.models
             && !model_allowed
         {
@@ -45,6 +55,11 @@ impl Limiter {
                 allowed.join(", ")
             )));
         }
+        Ok(())
+    }
+
+    /// The key's budget is not spent (as far as this instance knows: the store's total plus its own spend since).
+    pub fn budget(&self, key: &CachedKey) -> Result<(), ApiError> {
         if let Some(budget) = key.budget_usd {
             let spent = key.spend_usd + self.local_spend(&key.id);
             if spent >= budget {
@@ -115,6 +130,46 @@ impl Limiter {
         Ok(())
     }
 
+    /// Refuse a request by `key` while its tokens over the last minute reach its tokens-per-minute limit.
+    pub fn tpm(&self, key: &CachedKey) -> Result<(), ApiError> {
+        let (Some(tpm), Ok(mut all)) = (key.tpm, self.tokens.lock()) else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        let Some(window) = all.get_mut(&key.id) else {
+            return Ok(());
+        };
+        while window
+            .front()
+            .is_some_and(|(t, _)| now.duration_since(*t) >= WINDOW)
+        {
+            window.pop_front();
+        }
+        let used: u64 = window.iter().map(|(_, n)| n).sum();
+        if used < u64::from(tpm) {
+            return Ok(());
+        }
+        let wait = window.front().map_or(WINDOW, |(t, _)| {
+            WINDOW.saturating_sub(now.duration_since(*t))
+        });
+        Err(ApiError::rate_limited(
+            format!(
+                "key '{}' used its limit of {tpm} tokens per minute ({used} in the last minute)",
+                key.name
+            ),
+            wait.as_secs() + 1,
+        ))
+    }
+
+    /// Count `tokens` a finished request of `key_id` used.
+    pub fn add_tokens(&self, key_id: &str, tokens: u64) {
+        if let Ok(mut all) = self.tokens.lock() {
+            all.entry(key_id.to_owned())
+                .or_default()
+                .push_back((Instant::now(), tokens));
+        }
+    }
+
     /// Install the cross-instance counts of the last minute (from the store) and restart local counting.
     pub fn sync_counts(&self, counts: HashMap<String, u64>) {
         if let (Ok(mut shared), Ok(mut since)) = (self.shared.lock(), self.since_sync.lock()) {
@@ -158,10 +213,37 @@ mod tests {
             id: "vk".into(),
             name: "team".into(),
             rpm: Some(2),
+            tpm: None,
             budget_usd: Some(1.0),
             models: Some(vec!["openai/gpt-4o-mini".into(), "smart".into()]),
             spend_usd: 0.5,
         }
+    }
+
+    #[test]
+    fn tokens_over_the_last_minute_are_limited() {
+        let l = Limiter::default();
+        let k = CachedKey {
+            tpm: Some(100),
+            rpm: None,
+            ..key()
+        };
+        assert!(l.tpm(&k).is_ok());
+        l.add_tokens("vk", 60);
+        assert!(l.tpm(&k).is_ok());
+        l.add_tokens("vk", 40);
+        let e = l.tpm(&k).unwrap_err();
+        assert_eq!(e.status, 429);
+        assert!(e.message.contains("100 tokens per minute"), "{}", e.message);
+        assert!(e.retry_after.unwrap() >= 1);
+        l.add_tokens("other", 500);
+        assert!(
+            l.tpm(&CachedKey {
+                id: "k2".into(),
+                ..k
+            })
+            .is_ok()
+        );
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub struct AppState {
     /// The response cache, when `[cache]` is configured.
     pub cache: Option<crate::cache::ResponseCache>,
     /// Exact cross-instance limits, when `[scale] redis_url` is configured.
-    pub shared_limits: Option<crate::limits_shared::SharedLimits>,
+    pub shared_limits: Option<Arc<crate::limits_shared::SharedLimits>>,
 }
 
 impl AppState {
@@ -81,6 +81,7 @@ impl AppState {
         });
         let shared_limits = config.scale_redis_url.as_deref().and_then(|url| {
             crate::limits_shared::SharedLimits::new(url)
+                .map(Arc::new)
                 .map_err(|e| tracing::error!(error = %e, "cross-instance limits off"))
                 .ok()
         });

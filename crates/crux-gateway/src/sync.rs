@@ -27,6 +27,7 @@ pub async fn refresh_keys(state: &AppState) -> crux_store::Result<usize> {
                 id: k.id,
                 name: k.name,
                 rpm: k.rpm,
+                tpm: k.tpm,
                 budget_usd: k.budget_usd,
                 models: k.models,
                 spend_usd: k.spend_usd,

@@ -184,6 +184,7 @@ async fn a_restricted_key_cannot_reach_other_models_through_an_alias() {
             id: "vk_n".into(),
             name: "narrow".into(),
             rpm: None,
+            tpm: None,
             budget_usd: None,
             models: Some(vec!["openai/gpt-4o-mini".into()]),
             spend_usd: 0.0,

@@ -26,6 +26,7 @@ async fn with_master() -> Gateway {
             id: "vk_1".into(),
             name: "team".into(),
             rpm: Some(2),
+            tpm: None,
             budget_usd: None,
             models: Some(vec!["openai/gpt-4o-mini".into()]),
             spend_usd: 0.0,

@@ -138,6 +138,7 @@ async fn spend_from_prices_exhausts_a_budget() {
         id: "vk_b".into(),
         name: "tiny".into(),
         rpm: None,
+        tpm: None,
         budget_usd: Some(0.000_001),
         models: None,
         spend_usd: 0.0,

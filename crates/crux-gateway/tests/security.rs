@@ -273,6 +273,7 @@ fn key_cache(g: &Gateway) {
             id: "vk_r".into(),
             name: "remote".into(),
             rpm: None,
+            tpm: None,
             budget_usd: None,
             models: None,
             spend_usd: 0.0,

@@ -31,6 +31,53 @@ pub struct CustomProvider {
     pub models: Vec<CustomModel>,
     /// Azure OpenAI: the `api-version` of its deployment URLs (the OpenAI wire; model ids are deployment names).
     pub api_version: Option<String>,
+    /// Another key (or endpoint) for a provider that exists: this provider is a copy of that one — its wire, auth,
+    /// quirks and catalog with its prices — under its own name and key (`[providers.openai-org2] from = "openai"`).
+    pub from: Option<ProviderId>,
+    /// AWS Bedrock: the region requests are signed for (the wire `bedrock`; its endpoint defaults to
+    /// `https://bedrock-runtime.{region}.amazonaws.com`).
+    pub region: Option<String>,
+}
+
+/// The AWS region a Bedrock provider uses when the config names none.
+pub const DEFAULT_AWS_REGION: &str = "us-east-1";
+
+/// The Bedrock Runtime endpoint of `region`.
+pub fn bedrock_endpoint(region: &str) -> String {
+    format!("https://bedrock-runtime.{region}.amazonaws.com")
+}
+
+/// The environment variables holding AWS credentials, in the order of the `SigV4` key
+/// (`ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN]`).
+pub const AWS_KEY_ENV: [&str; 3] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+];
+
+/// A provider's key from the environment, and the variable it came from: the first of `spec.key_env` that is set,
+/// or for SigV4 with the standard AWS variables `ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN]` (both of the
+/// first two needed).
+pub fn env_key(
+    spec: &ProviderSpec,
+    env: impl Fn(&str) -> Option<String>,
+) -> Option<(String, &'static str)> {
+    let get = |name: &str| {
+        env(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    if spec.key_env == AWS_KEY_ENV {
+        let [id, secret, token] = AWS_KEY_ENV.map(get);
+        let key = match token {
+            Some(t) => format!("{}:{}:{t}", id?, secret?),
+            None => format!("{}:{}", id?, secret?),
+        };
+        return Some((key, AWS_KEY_ENV[0]));
+    }
+    spec.key_env
+        .iter()
+        .find_map(|name| get(name).map(|v| (v, *name)))
 }
 
 /// A model a config provider lists.
@@ -123,6 +170,12 @@ fn wire_defaults(wire: Wire) -> (AuthStyle, Quirks, ToolFormat, SystemMessage) {
             ToolFormat::OpenAi,
             SystemMessage::SystemRole,
         ),
+        Wire::Bedrock => (
+            AuthStyle::SigV4,
+            compat,
+            ToolFormat::Anthropic,
+            SystemMessage::Separated,
+        ),
     }
 }
 
@@ -174,16 +227,40 @@ pub fn register(def: &CustomProvider) -> Result<ProviderId, RegisterError> {
             Err(RegisterError::Conflict(def.name.clone()))
         };
     }
-    let (mut auth, mut quirks, tool_format, system_message) = wire_defaults(def.wire);
+    let parent = def.from.map(|p| (p.spec(), catalog::provider(p)));
+    let (mut auth, mut quirks, mut tool_format, mut system_message) = wire_defaults(def.wire);
     if def.api_version.is_some() {
         auth = AuthStyle::ApiKey;
         quirks = ProviderId::OpenAi.spec().quirks;
     }
-    let api_version = def.api_version.clone().map(leak);
+    if let Some((spec, cat)) = parent {
+        (auth, quirks) = (spec.auth, spec.quirks);
+        (tool_format, system_message) = (cat.tool_format, cat.system_message);
+    }
+    let api_version = def
+        .api_version
+        .clone()
+        .map(leak)
+        .or_else(|| parent.and_then(|(s, _)| s.api_version));
     let id = leak(def.name.clone());
+    let auth = def.auth.unwrap_or(auth);
     let key_env: &'static [&'static str] = match &def.api_key_env {
         Some(env) => Box::leak(Box::new([leak(env.clone())])),
+        None if auth == AuthStyle::SigV4 => &AWS_KEY_ENV,
         None => Box::leak(Box::new([leak(env_name(&def.name, "API_KEY"))])),
+    };
+    let region = (def.wire == Wire::Bedrock)
+        .then(|| {
+            leak(
+                def.region
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_AWS_REGION.to_owned()),
+            )
+        })
+        .or_else(|| parent.and_then(|(s, _)| s.region));
+    let key_optional = match parent {
+        Some((spec, _)) => def.api_key_env.is_none() && spec.key_optional(),
+        None => def.api_key_env.is_none() && auth != AuthStyle::SigV4,
     };
     let i = providers::custom::push(|i| ProviderSpec {
         provider: ProviderId::custom(i),
@@ -193,16 +270,23 @@ pub fn register(def: &CustomProvider) -> Result<ProviderId, RegisterError> {
         default_base_url: leak(def.base_url.clone()),
         base_url_env: leak(env_name(&def.name, "BASE_URL")),
         key_env,
-        auth: def.auth.unwrap_or(auth),
+        auth,
         quirks,
-        key_optional: def.api_key_env.is_none(),
+        key_optional,
         api_version,
+        region,
     })
     .ok_or(RegisterError::Full)?;
-    let models: &'static [CatalogModel] = Box::leak(def.models.iter().map(model).collect());
+    let own = def.models.iter().map(model);
+    let models: &'static [CatalogModel] = match parent {
+        Some((_, cat)) if def.models.is_empty() => cat.models,
+        Some((_, cat)) => Box::leak(cat.models.iter().copied().chain(own).collect()),
+        None => Box::leak(own.collect()),
+    };
     let default_model = def
         .default_model
         .clone()
+        .or_else(|| parent.map(|(_, cat)| cat.default_model.to_owned()))
         .or_else(|| def.models.first().map(|m| m.id.clone()))
         .unwrap_or_default();
     catalog::custom::set(
@@ -233,6 +317,8 @@ mod tests {
             base_url: "http://127.0.0.1:1/v1".into(),
             default_model: None,
             api_version: None,
+            region: None,
+            from: None,
             models: vec![CustomModel {
                 id: "qwen2.5-7b".into(),
                 context_window: Some(32_768),
@@ -308,5 +394,26 @@ mod tests {
         let id = register(&d).unwrap();
         assert_eq!(id.spec().key_env, &["MY_KEY"]);
         assert!(!id.spec().key_optional());
+    }
+
+    #[test]
+    fn a_copy_of_a_builtin_provider_keeps_its_wire_catalog_and_prices() {
+        let mut d = def("openai-org2", Wire::OpenAi);
+        d.from = Some(ProviderId::OpenAi);
+        d.base_url = ProviderId::OpenAi.spec().default_base_url.into();
+        d.api_key_env = Some("OPENAI_ORG2_KEY".into());
+        let id = register(&d).unwrap();
+        let spec = id.spec();
+        assert_eq!((spec.wire, spec.auth), (Wire::OpenAi, AuthStyle::Bearer));
+        assert_eq!(spec.quirks, ProviderId::OpenAi.spec().quirks);
+        assert_eq!(spec.key_env, &["OPENAI_ORG2_KEY"]);
+        assert!(!spec.key_optional());
+        let cat = catalog::provider(id);
+        assert_eq!(
+            cat.default_model,
+            catalog::default_model(ProviderId::OpenAi)
+        );
+        let mini = cat.model("gpt-4o-mini").unwrap();
+        assert!(mini.prices.is_some());
     }
 }

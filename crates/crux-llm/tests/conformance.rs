@@ -322,7 +322,7 @@ async fn connection_refused_is_unavailable(t: Target) {
             t.provider,
             crux_llm::ProviderConfig {
                 base_url: Some(format!("http://{addr}")),
-                api_key: Some("k".into()),
+                api_key: Some(t.key().into()),
                 ..Default::default()
             },
         )
@@ -345,6 +345,7 @@ async fn extra_passes_through(t: Target) {
             json!([{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}]),
         ),
         Wire::Ollama => ("keep_alive", json!("5m")),
+        Wire::Bedrock => ("performanceConfig", json!({"latency": "standard"})),
     };
     let mut req = ask(t, "hi");
     req.extra.insert(key.into(), value.clone());
@@ -441,6 +442,25 @@ conformance! {
     groq => ProviderId::Groq, "llama-3.3-70b-versatile";
     mistral => ProviderId::Mistral, "mistral-small-latest";
     azure => azure(), "my-gpt-4o-mini";
+    bedrock => bedrock(), "anthropic.claude-3-5-haiku-20241022-v1:0";
+}
+
+/// AWS Bedrock as a config defines it (`wire = "bedrock"`): Converse, SigV4-signed, event-stream framing.
+fn bedrock() -> ProviderId {
+    crux_llm::custom::register(&crux_llm::custom::CustomProvider {
+        name: "bedrock-test".into(),
+        display_name: Some("AWS Bedrock".into()),
+        wire: Wire::Bedrock,
+        auth: None,
+        api_key_env: None,
+        base_url: crux_llm::custom::bedrock_endpoint("eu-central-1"),
+        default_model: None,
+        models: Vec::new(),
+        api_version: None,
+        region: Some("eu-central-1".into()),
+        from: None,
+    })
+    .unwrap()
 }
 
 /// Azure OpenAI as a config defines it (`wire = "azure"`): deployment URLs with `api-version`, the `api-key` header.
@@ -455,6 +475,8 @@ fn azure() -> ProviderId {
         default_model: None,
         models: Vec::new(),
         api_version: Some("2024-10-21".into()),
+        region: None,
+        from: None,
     })
     .unwrap()
 }

@@ -1,5 +1,5 @@
-//! Wire-neutral HTTP plumbing shared by every wire: header access, JSON body parsing, response
-//! builders, fault resolution for a chat-like request, and delivery of a rendered reply
+//! Wire-neutral HTTP plumbing shared by every wire: header access, query-component decoding, JSON
+//! body parsing, response builders, fault resolution for a chat-like request, and delivery of a rendered reply
 //! (streamed or plain) under its faults.
 
 use std::sync::Arc;
@@ -26,6 +26,30 @@ pub(crate) const BAD_KEY: &str = "bad-key";
 /// The value of header `name`, if present and valid UTF-8.
 pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Decodes `%XX` escapes and `+` (as a space) of a query-string component; invalid escapes stay as
+/// they are, invalid UTF-8 is replaced.
+pub(crate) fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Current Unix time in seconds.
@@ -112,7 +136,8 @@ pub(crate) async fn header_faults(
 /// A reply rendered by a wire, ready to be delivered under faults.
 #[derive(Debug)]
 pub(crate) enum Output {
-    /// A streamed reply (`text/event-stream`).
+    /// A streamed reply (`text/event-stream` unless the `extra` headers of [`deliver`] set
+    /// another `content-type`, e.g. Ollama's NDJSON or Bedrock's event stream).
     Stream(Frames),
     /// A non-streamed JSON reply.
     Plain {
@@ -126,7 +151,8 @@ pub(crate) enum Output {
 }
 
 /// Answers 200 with `output` played under `faults` (stream pacing/cuts, or the plain-body
-/// faults after an optional `stall_after` sleep), plus `extra` headers. Streams are recorded
+/// faults after an optional `stall_after` sleep), plus `extra` headers, which replace the default
+/// ones of the same name (so a wire sets its own `content-type` there). Streams are recorded
 /// under `path`.
 pub(crate) async fn deliver(
     shared: Arc<Shared>,

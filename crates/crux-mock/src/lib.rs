@@ -5,8 +5,8 @@
 //! `reply`/`schema`, faults in `faults` with their `times=N` counters in `counters`, recording in
 //! `record`, the usage ledger entry in `usage`, paced stream playback in `stream`, shared HTTP
 //! plumbing in `http`, per-server state in `state`) and one folder per wire: `openai/`,
-//! `anthropic/`, `responses/`, `gemini/`, `ollama/`, each with its handlers in `mod.rs`, request
-//! validation → neutral conversation in `parse`, and JSON/SSE/error output in `render`.
+//! `anthropic/`, `responses/`, `gemini/`, `ollama/`, `bedrock/`, each with its handlers in `mod.rs`,
+//! request validation → neutral conversation in `parse`, and JSON/SSE/error output in `render`.
 //!
 //! Routes (each also without the `/v1` prefix): `POST /v1/chat/completions`,
 //! `GET /v1/models`, `GET /v1/models/{id}`, `POST /v1/embeddings`; Azure OpenAI deployments
@@ -40,7 +40,23 @@
 //! `ollama` handlers; no auth): `POST /api/chat` (NDJSON stream by default, ending with the
 //! `done: true` statistics line; `stream: false` → one object), `GET /api/tags`,
 //! `POST /api/embed`, `POST /api/show`, `GET /api/version`; `{"error": "..."}` bodies. Small
-//! shared helpers: `clock` (RFC 3339 timestamps), `b64` (base64 payload validation).
+//! shared helpers: `clock` (RFC 3339 and AWS basic-format dates), `b64` (base64 payload validation).
+//!
+//! AWS Bedrock Runtime Converse (`bedrock::parse`/`bedrock::content` → neutral, `bedrock::render`,
+//! `bedrock::eventstream`, `bedrock` handlers; no `/v1` aliases): `POST /model/{modelId}/converse`
+//! (one JSON answer with `stopReason`, `usage` — `cacheReadInputTokens` beside `inputTokens`, which then excludes
+//! them — and `metrics`) and `POST /model/{modelId}/converse-stream` (`application/vnd.amazon.eventstream` binary
+//! frames: `messageStart`, `contentBlockStart`/`contentBlockDelta`/`contentBlockStop`, `messageStop`, ending with
+//! `metadata`; `mid_error` sends a `modelStreamErrorException` frame); the model id is percent-decoded from the path
+//! and one containing `missing` is a 404. Authentication comes first, as upstream (`bedrock::sigv4`): a SigV4
+//! `Authorization: AWS4-HMAC-SHA256 …` header with `x-amz-date` (within 5 minutes; `host` and any
+//! `x-amz-security-token` signed; scope `…/bedrock/aws4_request`; path encoded twice in the canonical request),
+//! verified against [`AWS_SECRET_ACCESS_KEY`] for any access key id but `bad-key`, or a Bedrock API key
+//! `Authorization: Bearer …`; failures are 403 (`MissingAuthenticationTokenException`,
+//! `UnrecognizedClientException`, `InvalidSignatureException`, `IncompleteSignatureException`). Errors are
+//! `{"message": …}` named by `x-amzn-ErrorType: Name:http://internal.amazon.com/coral/…/`; strict validation
+//! (unknown members, ContentBlock unions, alternation, toolUse/toolResult pairing) answers 400
+//! `ValidationException`.
 //!
 //! Fault specs come from the `x-mock-fault` header and/or `[[mock SPEC]]` directives in the last
 //! user message (directives are removed from the prompt). Items are separated by commas or
@@ -64,6 +80,7 @@
 
 mod anthropic;
 mod b64;
+mod bedrock;
 mod cached;
 mod clock;
 mod counters;
@@ -104,6 +121,11 @@ pub use record::{RecordedRequest, StreamRecord};
 pub use usage::ReportedUsage;
 
 use state::Shared;
+
+/// The AWS secret access key the mock's Bedrock wire verifies SigV4 signatures with, for every access key id
+/// (except `bad-key`, which is unknown): sign requests with it (any access key id, any region, service
+/// `bedrock`) to pass authentication.
+pub const AWS_SECRET_ACCESS_KEY: &str = "crux-mock-aws-secret";
 
 /// Largest request body the mock buffers (bigger bodies get 413).
 const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -272,7 +294,12 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/api/tags", get(ollama::tags))
         .route("/api/embed", post(ollama::embed))
         .route("/api/show", post(ollama::show))
-        .route("/api/version", get(ollama::version));
+        .route("/api/version", get(ollama::version))
+        .route("/model/{model_id}/converse", post(bedrock::converse))
+        .route(
+            "/model/{model_id}/converse-stream",
+            post(bedrock::converse_stream),
+        );
     app.route("/_mock/requests", get(mock_requests).delete(mock_reset))
         .route("/_mock/streams", get(mock_streams))
         .fallback(openai::not_found)

@@ -2,8 +2,9 @@
 //! the segment `no-tools`, `no-json`, `no-system` or `no-stream-usage` (e.g. `mock-no-tools`, `gpt-x-no-json`)
 //! answers a request using that capability with the provider's own 400 — OpenAI's `invalid_request_error` with
 //! `param` and `code: "unsupported_parameter"` / `"unsupported_value"`, Gemini's `INVALID_ARGUMENT` sentence
-//! (`Function calling is not enabled for models/...`), Ollama's `"<model> does not support tools"`. Every request,
-//! not only the first: a real model does not learn.
+//! (`Function calling is not enabled for models/...`), Ollama's `"<model> does not support tools"`, Bedrock's
+//! `ValidationException` `This model doesn't support tool use.` / `… system messages.`. Every request, not only the
+//! first: a real model does not learn.
 
 use crate::errors::MockError;
 use crate::reply::{Conversation, OutputFormat, Role};
@@ -85,6 +86,21 @@ pub(crate) fn ollama(model: &str, conv: &Conversation) -> Option<MockError> {
             None,
         )
     })
+}
+
+/// The Bedrock Converse rejection for `model`: tools (JSON output travels as a tool there) and system prompts.
+pub(crate) fn bedrock(model: &str, conv: &Conversation) -> Option<MockError> {
+    let feature = if lacks(model, "no-tools") && !conv.tools.is_empty() {
+        "tool use"
+    } else if lacks(model, "no-system") && index_of_system(conv).is_some() {
+        "system messages"
+    } else {
+        return None;
+    };
+    Some(MockError::invalid(
+        format!("This model doesn't support {feature}."),
+        None,
+    ))
 }
 
 #[cfg(test)]

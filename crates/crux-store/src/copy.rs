@@ -42,6 +42,7 @@ pub(crate) const TABLES: &[TableSpec] = &[
             ("key_prefix", Text),
             ("budget_usd", Real),
             ("rpm", Int),
+            ("tpm", Int),
             ("models", Text),
             ("spend_usd", Real),
             ("revoked", Bool),

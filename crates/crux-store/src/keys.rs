@@ -207,16 +207,11 @@ pub async fn resolve_provider_key(
     provider: ProviderId,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Option<ResolvedKey>> {
-    for name in provider.spec().key_env {
-        if let Some(v) = env(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-        {
-            return Ok(Some(ResolvedKey {
-                value: SecretString::from(v),
-                source: KeySource::Env(name),
-            }));
-        }
+    if let Some((v, name)) = crux_llm::custom::env_key(provider.spec(), env) {
+        return Ok(Some(ResolvedKey {
+            value: SecretString::from(v),
+            source: KeySource::Env(name),
+        }));
     }
     let Some(store) = store else {
         return Ok(None);

@@ -10,7 +10,7 @@ use crate::store::{Backend, Store};
 use crate::time::now_ms;
 
 /// The newest schema version this build knows.
-pub const LATEST_VERSION: i64 = 2;
+pub const LATEST_VERSION: i64 = 3;
 
 struct Migration {
     version: i64,
@@ -19,7 +19,7 @@ struct Migration {
     postgres: &'static str,
 }
 
-static MIGRATIONS: [Migration; 2] = [
+static MIGRATIONS: [Migration; 3] = [
     Migration {
         version: 1,
         name: "init",
@@ -31,6 +31,12 @@ static MIGRATIONS: [Migration; 2] = [
         name: "responses",
         sqlite: include_str!("../migrations/sqlite/0002_responses.sql"),
         postgres: include_str!("../migrations/postgres/0002_responses.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "virtual_key_tpm",
+        sqlite: include_str!("../migrations/sqlite/0003_virtual_key_tpm.sql"),
+        postgres: include_str!("../migrations/postgres/0003_virtual_key_tpm.sql"),
     },
 ];
 

@@ -28,6 +28,8 @@ pub struct NewVirtualKey {
     pub budget_usd: Option<f64>,
     /// Requests per minute, if limited.
     pub rpm: Option<u32>,
+    /// Tokens (prompt plus completion) per minute, if limited.
+    pub tpm: Option<u32>,
     /// Allowed models (`provider/model` or aliases); `None` allows every model.
     pub models: Option<Vec<String>>,
 }
@@ -45,6 +47,8 @@ pub struct VirtualKey {
     pub budget_usd: Option<f64>,
     /// Requests per minute.
     pub rpm: Option<u32>,
+    /// Tokens per minute.
+    pub tpm: Option<u32>,
     /// Allowed models; `None` = all.
     pub models: Option<Vec<String>>,
     /// Spend so far in USD.
@@ -92,6 +96,9 @@ fn from_row(r: &impl RowExt) -> Result<VirtualKey> {
         rpm: r
             .opt_int("rpm")?
             .map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
+        tpm: r
+            .opt_int("tpm")?
+            .map(|v| u32::try_from(v).unwrap_or(u32::MAX)),
         models,
         spend_usd: r.real("spend_usd")?,
         revoked: r.flag("revoked")?,
@@ -115,6 +122,9 @@ fn validate(new: &NewVirtualKey) -> Result<()> {
     }
     if new.rpm == Some(0) {
         return Err(StoreError::Invalid("rpm must be at least 1".into()));
+    }
+    if new.tpm == Some(0) {
+        return Err(StoreError::Invalid("tpm must be at least 1".into()));
     }
     if new
         .models
@@ -150,6 +160,7 @@ impl Store {
             prefix: secret.chars().take(DISPLAY_CHARS).collect(),
             budget_usd: new.budget_usd,
             rpm: new.rpm,
+            tpm: new.tpm,
             models: new
                 .models
                 .as_ref()
@@ -168,8 +179,8 @@ impl Store {
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
         let result = on_pool!(self, pool => {
             sqlx::query(
-                "INSERT INTO virtual_keys (id, name, key_hash, key_prefix, budget_usd, rpm, models, spend_usd, \
-                 revoked, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9)",
+                "INSERT INTO virtual_keys (id, name, key_hash, key_prefix, budget_usd, rpm, tpm, models, spend_usd, \
+                 revoked, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10)",
             )
             .bind(&key.id)
             .bind(&key.name)
@@ -177,6 +188,7 @@ impl Store {
             .bind(&key.prefix)
             .bind(key.budget_usd)
             .bind(key.rpm.map(i64::from))
+            .bind(key.tpm.map(i64::from))
             .bind(models)
             .bind(false)
             .bind(key.created_at)
@@ -196,10 +208,10 @@ impl Store {
     /// Every key, newest first; revoked ones only when `include_revoked`.
     pub async fn list_virtual_keys(&self, include_revoked: bool) -> Result<Vec<VirtualKey>> {
         let sql = if include_revoked {
-            "SELECT id, name, key_hash, key_prefix, budget_usd, rpm, models, spend_usd, revoked, created_at, \
+            "SELECT id, name, key_hash, key_prefix, budget_usd, rpm, tpm, models, spend_usd, revoked, created_at, \
              revoked_at, last_used_at FROM virtual_keys ORDER BY created_at DESC, id"
         } else {
-            "SELECT id, name, key_hash, key_prefix, budget_usd, rpm, models, spend_usd, revoked, created_at, \
+            "SELECT id, name, key_hash, key_prefix, budget_usd, rpm, tpm, models, spend_usd, revoked, created_at, \
              revoked_at, last_used_at FROM virtual_keys WHERE NOT revoked ORDER BY created_at DESC, id"
         };
         let keys = on_pool!(self, pool => {
@@ -214,7 +226,7 @@ impl Store {
     pub async fn active_virtual_keys_by_hash(&self) -> Result<Vec<(String, VirtualKey)>> {
         let keys = on_pool!(self, pool => {
             let rows = sqlx::query(
-                "SELECT id, name, key_hash, key_prefix, budget_usd, rpm, models, spend_usd, revoked, created_at, \
+                "SELECT id, name, key_hash, key_prefix, budget_usd, rpm, tpm, models, spend_usd, revoked, created_at, \
                  revoked_at, last_used_at FROM virtual_keys WHERE NOT revoked ORDER BY id",
             )
             .fetch_all(pool)
@@ -233,7 +245,7 @@ impl Store {
         }
         let key = on_pool!(self, pool => {
             sqlx::query(
-                "SELECT id, name, key_hash, key_prefix, budget_usd, rpm, models, spend_usd, revoked, created_at, \
+                "SELECT id, name, key_hash, key_prefix, budget_usd, rpm, tpm, models, spend_usd, revoked, created_at, \
                  revoked_at, last_used_at FROM virtual_keys WHERE key_hash = $1",
             )
             .bind(hash_key(secret))
@@ -253,7 +265,7 @@ impl Store {
         let key = on_tx!(&mut tx, conn => {
             let row = sqlx::query(
                 "UPDATE virtual_keys SET revoked = $1, revoked_at = $2 WHERE NOT revoked AND (id = $3 OR name = $3) \
-                 RETURNING id, name, key_hash, key_prefix, budget_usd, rpm, models, spend_usd, revoked, created_at, \
+                 RETURNING id, name, key_hash, key_prefix, budget_usd, rpm, tpm, models, spend_usd, revoked, created_at, \
                  revoked_at, last_used_at",
             )
             .bind(true)

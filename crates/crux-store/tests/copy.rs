@@ -32,6 +32,7 @@ async fn seed(s: &Store, vault: &VaultKey) {
             name: "ci".into(),
             budget_usd: Some(1.25),
             rpm: Some(5),
+            tpm: Some(5000),
             models: None,
         })
         .await

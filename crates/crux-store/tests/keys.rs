@@ -185,6 +185,7 @@ async fn virtual_keys_lifecycle(ctx: Ctx) {
         name: "ci".into(),
         budget_usd: Some(5.0),
         rpm: Some(60),
+        tpm: Some(90_000),
         models: Some(vec!["openai/gpt-4o-mini".into(), "smart".into()]),
     };
     let (key, secret) = s.create_virtual_key(&new).await.unwrap();

@@ -35,6 +35,9 @@ enum VirtualKeysCommand {
         /// Requests per minute.
         #[arg(long)]
         rpm: Option<u32>,
+        /// Tokens (prompt plus completion) per minute.
+        #[arg(long)]
+        tpm: Option<u32>,
         /// Allowed models, comma-separated (`openai/gpt-4o-mini,smart`); default: every model.
         #[arg(long, value_delimiter = ',')]
         models: Option<Vec<String>>,
@@ -73,6 +76,7 @@ async fn dispatch(store: &crux_store::Store, command: VirtualKeysCommand) -> Res
             name,
             budget_usd,
             rpm,
+            tpm,
             models,
             json,
         } => {
@@ -80,6 +84,7 @@ async fn dispatch(store: &crux_store::Store, command: VirtualKeysCommand) -> Res
                 name,
                 budget_usd,
                 rpm,
+                tpm,
                 models,
             };
             let (key, secret) = store.create_virtual_key(&new).await?;

@@ -359,6 +359,8 @@ pub async fn vkeys_post(
         #[serde(default)]
         rpm: Option<u32>,
         #[serde(default)]
+        tpm: Option<u32>,
+        #[serde(default)]
         models: Option<Vec<String>>,
     }
     let st = Arc::clone(&state);
@@ -368,6 +370,7 @@ pub async fn vkeys_post(
             name: b.name,
             budget_usd: b.budget_usd,
             rpm: b.rpm,
+            tpm: b.tpm,
             models: b.models,
         };
         let (key, secret) = store.create_virtual_key(&new).await?;

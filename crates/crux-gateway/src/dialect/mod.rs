@@ -80,24 +80,44 @@ fn permitted(allowed: &[String], route: &Route, target: &ModelId) -> bool {
     (route.alias && listed(&route.name)) || listed(&target.to_string())
 }
 
-/// A key's requests-per-minute limit: exact across instances through Redis (`[scale]`), else (or while Redis is
-/// away) the local window synced from the store.
-async fn shared_rpm(state: &AppState, key: &crate::keys::CachedKey) -> Result<(), ApiError> {
-    use crate::limits_shared::Verdict;
-    let (Some(shared), Some(rpm)) = (&state.shared_limits, key.rpm) else {
-        return state.limiter.rpm(key);
-    };
-    match shared.admit(&key.id, rpm).await {
-        Verdict::Admitted => Ok(()),
-        Verdict::Limited(retry_after) => Err(ApiError::rate_limited(
-            format!(
-                "key '{}' exceeded its limit of {rpm} requests per minute (across instances)",
-                key.name
-            ),
-            retry_after,
-        )),
-        Verdict::Unavailable => state.limiter.rpm(key),
+/// A key's requests- and tokens-per-minute limits and its budget: exact across instances through Redis
+/// (`[scale]`), else (or while Redis is away) the local windows synced from the store.
+async fn key_limits(state: &AppState, key: &crate::keys::CachedKey) -> Result<(), ApiError> {
+    use crate::limits_shared::{Limit, SharedLimits, Verdict};
+    if let Some(shared) = state
+        .shared_limits
+        .as_ref()
+        .filter(|_| SharedLimits::applies(key))
+    {
+        let why = match shared.admit(key).await {
+            Verdict::Admitted => return Ok(()),
+            Verdict::Unavailable => None,
+            Verdict::Limited(limit, retry_after) => Some((limit, retry_after)),
+        };
+        if let Some((limit, retry_after)) = why {
+            let what = match limit {
+                Limit::Rpm => format!(
+                    "exceeded its limit of {} requests per minute",
+                    key.rpm.unwrap_or(0)
+                ),
+                Limit::Tpm => format!(
+                    "used its limit of {} tokens per minute",
+                    key.tpm.unwrap_or(0)
+                ),
+                Limit::Budget => format!(
+                    "has spent its budget of ${:.2}",
+                    key.budget_usd.unwrap_or(0.0)
+                ),
+            };
+            return Err(ApiError::rate_limited(
+                format!("key '{}' {what} (across instances)", key.name),
+                retry_after,
+            ));
+        }
     }
+    state.limiter.budget(key)?;
+    state.limiter.tpm(key)?;
+    state.limiter.rpm(key)
 }
 
 /// Authenticate, resolve the model name and apply the caller's limits.
@@ -115,8 +135,8 @@ pub async fn admit(
     if let Caller::Virtual(key) = &caller {
         let allowed = key.models.as_deref();
         let any = allowed.is_none_or(|a| route.targets.iter().any(|t| permitted(a, &route, t)));
-        state.limiter.access(key, &route.name, any)?;
-        shared_rpm(state, key).await?;
+        crate::limits::Limiter::model(key, &route.name, any)?;
+        key_limits(state, key).await?;
     }
     Ok(Admitted {
         caller,
@@ -241,6 +261,9 @@ where
     } = call;
     let mut o = Outcome::new(route, &admitted.route.name);
     o.key_id = admitted.caller.key_id().map(str::to_owned);
+    if let Caller::Virtual(k) = &admitted.caller {
+        o.key = Some(std::sync::Arc::clone(k));
+    }
     o.request_text = crate::big_body::logged_text(&req);
     o.session.clone_from(&admitted.session);
     let allowed = match &admitted.caller {

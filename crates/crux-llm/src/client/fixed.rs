@@ -34,6 +34,8 @@ pub(super) fn headers(spec: &ProviderSpec, cfg: &ProviderConfig) -> Result<Heade
             AuthStyle::XApiKey => (HeaderName::from_static("x-api-key"), key.to_owned()),
             AuthStyle::GoogApiKey => (HeaderName::from_static("x-goog-api-key"), key.to_owned()),
             AuthStyle::ApiKey => (HeaderName::from_static("api-key"), key.to_owned()),
+            // Signed per request over its body (`client::sigv4`), never a fixed header.
+            AuthStyle::SigV4 => return extra_headers(spec, cfg, h),
         };
         let mut value = HeaderValue::from_str(&value).map_err(|_| {
             format!(
@@ -44,6 +46,15 @@ pub(super) fn headers(spec: &ProviderSpec, cfg: &ProviderConfig) -> Result<Heade
         value.set_sensitive(true);
         h.insert(name, value);
     }
+    extra_headers(spec, cfg, h)
+}
+
+/// `h` plus the configuration's own headers, the wire's and the attribution headers.
+fn extra_headers(
+    spec: &ProviderSpec,
+    cfg: &ProviderConfig,
+    mut h: HeaderMap,
+) -> Result<HeaderMap, String> {
     let has = |name: &str| {
         cfg.headers
             .iter()

@@ -4,6 +4,7 @@ mod context_cache;
 mod fixed;
 mod raw;
 mod send;
+mod sigv4;
 mod stream;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -323,6 +324,13 @@ impl Client {
             .api_key
             .clone()
             .filter(|k| !k.expose_secret().trim().is_empty());
+        if key.is_none() && spec.auth == crate::providers::AuthStyle::SigV4 {
+            return Err(Error::Config(format!(
+                "no AWS credentials for {}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN \
+                 for temporary credentials), or store ACCESS_KEY_ID:SECRET_ACCESS_KEY with `crux keys set {}`",
+                spec.id, spec.id
+            )));
+        }
         if key.is_none() && !spec.key_optional() {
             return Err(Error::Config(format!(
                 "no API key for {}: set {}",
@@ -430,6 +438,9 @@ impl Client {
     pub async fn list_models(&self, provider: ProviderId) -> Result<Vec<ModelInfo>> {
         const MAX_PAGES: usize = 50;
         let spec = provider.spec();
+        if spec.wire == crate::providers::Wire::Bedrock {
+            return Err(wire::bedrock_models(spec));
+        }
         let deadline = Instant::now() + self.target(provider, "")?.timeouts.total;
         let mut models = Vec::new();
         let mut page: Option<String> = None;

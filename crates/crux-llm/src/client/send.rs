@@ -8,7 +8,7 @@ use secrecy::ExposeSecret;
 
 use super::{Client, RetryLog, Target};
 use crate::error::{Error, ErrorBody, Result, TimeoutPhase, UpstreamError};
-use crate::providers::ProviderId;
+use crate::providers::{AuthStyle, ProviderId};
 use crate::scrub::scrub;
 
 /// Largest error body kept from an upstream failure.
@@ -97,11 +97,16 @@ impl Client {
         log: &RetryLog,
     ) -> Result<reqwest::Response> {
         let provider = target.spec.provider;
+        let headers = if target.spec.auth == AuthStyle::SigV4 {
+            super::sigv4::sign(target, headers, body.as_deref())?
+        } else {
+            headers.clone()
+        };
         let request = match body {
             Some(b) => self.http(provider).post(&target.url).body(b),
             None => self.http(provider).get(&target.url),
         }
-        .headers(headers.clone());
+        .headers(headers);
         let first_byte = Instant::now() + target.timeouts.first_byte;
         let (limit, phase) = if first_byte < deadline {
             (first_byte, TimeoutPhase::FirstByte)

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::context_cache::{Cached, is_cache_error};
 use super::raw::{RawFrames, RawRequest};
 use super::{Client, RetryLog, Target, send::transport_error};
+use crate::decode::eventstream::{EventMessage, EventStreamDecoder};
 use crate::decode::{NdjsonDecoder, SseDecoder, SseEvent};
 use crate::error::{Error, Result, TimeoutPhase};
 use crate::model_id::ModelId;
@@ -84,11 +85,18 @@ impl ChatStream {
 
     /// This stream, keeping `guard` alive until it is dropped (a balanced deployment's in-flight count).
     pub fn hold<G: Send + 'static>(self, guard: G) -> Self {
+        self.inspect(move |_| {
+            let _held = &guard;
+        })
+    }
+
+    /// This stream, showing every item to `f` as it passes (the closure lives as long as the stream).
+    pub fn inspect<F: FnMut(&Result<StreamEvent>) + Send + 'static>(self, mut f: F) -> Self {
         Self {
             inner: self
                 .inner
                 .map(move |item| {
-                    let _held = &guard;
+                    f(&item);
                     item
                 })
                 .boxed(),
@@ -113,6 +121,7 @@ impl Stream for ChatStream {
 enum Framer {
     Sse(SseDecoder, Vec<SseEvent>),
     Ndjson(NdjsonDecoder, Vec<String>),
+    Events(EventStreamDecoder, Vec<EventMessage>),
 }
 
 struct Driver {
@@ -167,6 +176,7 @@ impl Driver {
         let framer = match framing {
             Framing::Ndjson => Framer::Ndjson(NdjsonDecoder::default(), Vec::new()),
             Framing::Sse => Framer::Sse(SseDecoder::default(), Vec::new()),
+            Framing::EventStream => Framer::Events(EventStreamDecoder::default(), Vec::new()),
         };
         Self {
             client,
@@ -321,6 +331,7 @@ impl Driver {
         match &mut self.framer {
             Framer::Sse(d, out) => d.push(chunk, out),
             Framer::Ndjson(d, out) => d.push(chunk, out),
+            Framer::Events(d, out) => d.push(chunk, out),
         }
     }
 
@@ -328,6 +339,7 @@ impl Driver {
         match &mut self.framer {
             Framer::Sse(d, out) => d.finish(out),
             Framer::Ndjson(d, out) => d.finish(out),
+            Framer::Events(d, out) => d.finish(out),
         }
     }
 
@@ -355,6 +367,14 @@ impl Driver {
                         continue;
                     }
                     outcome = state.on_frame(Frame::Line(&line), &mut self.scratch);
+                }
+            }
+            Framer::Events(_, messages) => {
+                for m in messages.drain(..) {
+                    if outcome.is_err() || matches!(outcome, Ok(Flow::Done(_))) {
+                        continue;
+                    }
+                    outcome = state.on_frame(Frame::Event(&m), &mut self.scratch);
                 }
             }
         }

@@ -1,4 +1,4 @@
-//! Incremental stream decoders (SSE, NDJSON) for provider response bodies.
+//! Incremental stream decoders (SSE, NDJSON, AWS event-stream) for provider response bodies.
 //!
 //! Both decoders are push-based: feed every network read to `push` as it
 //! arrives and call `finish` once the body ends. They work on raw bytes, split
@@ -12,6 +12,7 @@
 //! being assembled) larger than the configured limit fails with
 //! [`DecodeError::EventTooLarge`] as soon as the bytes arrive.
 
+pub mod eventstream;
 pub mod ndjson;
 pub mod sse;
 
@@ -34,6 +35,9 @@ pub enum DecodeError {
     /// multi-byte character truncated by the end of the body).
     #[error("stream is not valid UTF-8")]
     InvalidUtf8,
+    /// A binary event-stream message is malformed (bad length or checksum).
+    #[error("malformed event-stream message: {0}")]
+    Frame(String),
 }
 
 /// Block size for the line-end scan. Checking a whole block without an early

@@ -22,6 +22,8 @@ pub enum Wire {
     Gemini,
     /// Ollama native `/api/chat` (NDJSON).
     Ollama,
+    /// AWS Bedrock Converse / ConverseStream (binary event-stream framing).
+    Bedrock,
 }
 
 /// How the API key is sent.
@@ -35,6 +37,9 @@ pub enum AuthStyle {
     GoogApiKey,
     /// `api-key: KEY` (Azure OpenAI).
     ApiKey,
+    /// AWS Signature Version 4 over the whole request (Bedrock); the key is `ACCESS_KEY_ID:SECRET_ACCESS_KEY` with
+    /// an optional `:SESSION_TOKEN`.
+    SigV4,
     /// No key needed (local Ollama).
     None,
 }
@@ -246,6 +251,8 @@ pub struct ProviderSpec {
     /// Azure OpenAI: the `api-version` of its deployment URLs (`/openai/deployments/{model}/…?api-version=…`, the
     /// model id being the deployment's name).
     pub api_version: Option<&'static str>,
+    /// AWS Bedrock: the region its requests are signed for (`us-east-1`).
+    pub region: Option<&'static str>,
 }
 
 impl ProviderSpec {
@@ -280,6 +287,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
         quirks: OPENAI_QUIRKS,
         key_optional: false,
         api_version: None,
+        region: None,
     },
     ProviderSpec {
         provider: ProviderId::Anthropic,
@@ -293,6 +301,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
         quirks: COMPAT_QUIRKS,
         key_optional: false,
         api_version: None,
+        region: None,
     },
     ProviderSpec {
         provider: ProviderId::Gemini,
@@ -306,6 +315,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
         quirks: COMPAT_QUIRKS,
         key_optional: false,
         api_version: None,
+        region: None,
     },
     ProviderSpec {
         provider: ProviderId::Ollama,
@@ -319,6 +329,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
         quirks: COMPAT_QUIRKS,
         key_optional: false,
         api_version: None,
+        region: None,
     },
     ProviderSpec {
         provider: ProviderId::OpenRouter,
@@ -337,6 +348,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
         },
         key_optional: false,
         api_version: None,
+        region: None,
     },
     ProviderSpec {
         provider: ProviderId::DeepSeek,
@@ -353,6 +365,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
         },
         key_optional: false,
         api_version: None,
+        region: None,
     },
     ProviderSpec {
         provider: ProviderId::Xai,
@@ -369,6 +382,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
         },
         key_optional: false,
         api_version: None,
+        region: None,
     },
     ProviderSpec {
         provider: ProviderId::Groq,
@@ -387,6 +401,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
         },
         key_optional: false,
         api_version: None,
+        region: None,
     },
     ProviderSpec {
         provider: ProviderId::Mistral,
@@ -404,6 +419,7 @@ pub static PROVIDERS: [ProviderSpec; 9] = [
         },
         key_optional: false,
         api_version: None,
+        region: None,
     },
 ];
 

@@ -28,6 +28,8 @@ pub fn classify(wire: Wire, body: &str) -> Option<Capability> {
         // Anthropic's errors carry only `type` (`invalid_request_error`) and English prose, and its models accept
         // tools, system prompts and streamed usage alike: nothing is classified rather than guessing at prose.
         Wire::Anthropic => None,
+        // Bedrock's ValidationException prose differs per hosted model: nothing is guessed either.
+        Wire::Bedrock => None,
     }
 }
 

@@ -1,7 +1,9 @@
 //! Load balancing over a route's deployments: the order a balanced alias tries its targets in, chosen per request by
 //! its strategy (`ordered`, `weighted`, `least-busy`, `latency`), with deployments that just answered 429 or failed
-//! cooling down (for the upstream's `retry-after`, else the route's cooldown) and tried last. The state is atomics
-//! per deployment, built once with the router: choosing costs no lock.
+//! cooling down (for the upstream's `retry-after`, else the route's cooldown) and tried last. A deployment with its
+//! own quota (`rpm`, `tpm`: requests and tokens per clock minute, a fixed window) that has used it this minute is
+//! tried last too, so its traffic moves to the others before the upstream refuses it. The state is atomics per
+//! deployment, built once with the router: choosing costs no lock.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -51,6 +53,17 @@ pub struct Balance {
     pub weights: Vec<u32>,
     /// How long a deployment that failed (or said 429 without `retry-after`) is tried last.
     pub cooldown: Duration,
+    /// One quota per target, in the targets' order (none when not given).
+    pub quotas: Vec<Quota>,
+}
+
+/// A deployment's own limits per clock minute.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Quota {
+    /// Requests per minute.
+    pub rpm: Option<u32>,
+    /// Tokens (prompt plus completion) per minute.
+    pub tpm: Option<u32>,
 }
 
 /// Default cooldown of a failed deployment.
@@ -68,6 +81,54 @@ pub struct DeploymentStats {
     ewma_us: AtomicU64,
     /// Clock milliseconds until which it cools down.
     cool_until: AtomicU64,
+    /// Its quota (0: none).
+    rpm: u64,
+    tpm: u64,
+    /// The clock minute the counters below belong to.
+    minute: AtomicU64,
+    requests: AtomicU64,
+    tokens: AtomicU64,
+}
+
+impl DeploymentStats {
+    fn with_quota(q: Quota) -> Self {
+        Self {
+            rpm: q.rpm.map_or(0, u64::from),
+            tpm: q.tpm.map_or(0, u64::from),
+            ..Self::default()
+        }
+    }
+
+    /// Start the counters afresh when a new minute began.
+    fn roll(&self, minute: u64) {
+        let seen = self.minute.load(Ordering::Relaxed);
+        if seen != minute
+            && self
+                .minute
+                .compare_exchange(seen, minute, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.requests.store(0, Ordering::Relaxed);
+            self.tokens.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// This minute's (requests, tokens).
+    fn used(&self, minute: u64) -> (u64, u64) {
+        if self.minute.load(Ordering::Relaxed) != minute {
+            return (0, 0);
+        }
+        (
+            self.requests.load(Ordering::Relaxed),
+            self.tokens.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Whether its quota for `minute` is used up.
+    fn spent(&self, minute: u64) -> bool {
+        let (requests, tokens) = self.used(minute);
+        (self.rpm > 0 && requests >= self.rpm) || (self.tpm > 0 && tokens >= self.tpm)
+    }
 }
 
 /// What `/api/providers` shows of one deployment.
@@ -83,11 +144,32 @@ pub struct DeploymentView {
     pub latency_ms: Option<f64>,
     /// Remaining cooldown in ms (0 when none).
     pub cooldown_ms: u64,
+    /// Its requests-per-minute quota.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rpm: Option<u64>,
+    /// Its tokens-per-minute quota.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tpm: Option<u64>,
+    /// Requests it took this minute.
+    pub requests_this_minute: u64,
+    /// Tokens it used this minute.
+    pub tokens_this_minute: u64,
 }
 
 /// Counts a request in flight on a deployment until dropped.
 #[derive(Debug)]
-pub struct Busy(Arc<DeploymentStats>);
+pub struct Busy(Arc<DeploymentStats>, u64);
+
+impl Busy {
+    /// Count the `tokens` the request used against the deployment's quota of the minute it started in.
+    pub fn used(&self, tokens: u64) {
+        if self.0.minute.load(Ordering::Relaxed) == self.1 {
+            self.0.tokens.fetch_add(tokens, Ordering::Relaxed);
+        }
+    }
+}
+
+const MINUTE_MS: u64 = 60_000;
 
 impl Drop for Busy {
     fn drop(&mut self) {
@@ -155,8 +237,12 @@ impl Balancer {
             };
             let mut weights = balance.weights.clone();
             weights.resize(targets.len(), 1);
-            for t in targets {
-                b.deployments.entry(t.clone()).or_default();
+            let mut quotas = balance.quotas.clone();
+            quotas.resize(targets.len(), Quota::default());
+            for (t, q) in targets.iter().zip(&quotas) {
+                b.deployments
+                    .entry(t.clone())
+                    .or_insert_with(|| Arc::new(DeploymentStats::with_quota(*q)));
             }
             b.routes.insert(
                 name.clone(),
@@ -164,6 +250,7 @@ impl Balancer {
                     schedule: schedule(&weights),
                     balance: Balance {
                         weights,
+                        quotas,
                         ..balance.clone()
                     },
                     turn: AtomicU64::new(0),
@@ -173,10 +260,11 @@ impl Balancer {
         b
     }
 
+    /// Cooling down, or out of its quota this minute: tried after the others.
     fn cooling(&self, t: &ModelId, now: u64) -> bool {
         self.deployments
             .get(t)
-            .is_some_and(|s| s.cool_until.load(Ordering::Relaxed) > now)
+            .is_some_and(|s| s.cool_until.load(Ordering::Relaxed) > now || s.spent(now / MINUTE_MS))
     }
 
     fn stat(&self, t: &ModelId, f: impl Fn(&DeploymentStats) -> u64) -> u64 {
@@ -238,7 +326,10 @@ impl Balancer {
     pub fn begin(&self, target: &ModelId) -> Option<Busy> {
         let s = self.deployments.get(target)?;
         s.in_flight.fetch_add(1, Ordering::Relaxed);
-        Some(Busy(Arc::clone(s)))
+        let minute = self.clock.now_ms() / MINUTE_MS;
+        s.roll(minute);
+        s.requests.fetch_add(1, Ordering::Relaxed);
+        Some(Busy(Arc::clone(s), minute))
     }
 
     /// Record how an attempt on `target` went: a latency sample, or a cooldown after 429 or an upstream failure.
@@ -298,7 +389,12 @@ impl Balancer {
                     .map(|(t, w)| {
                         let s = self.deployments.get(t);
                         let ewma = s.map_or(0, |s| s.ewma_us.load(Ordering::Relaxed));
+                        let (requests, tokens) = s.map_or((0, 0), |s| s.used(now / MINUTE_MS));
                         DeploymentView {
+                            rpm: s.map(|s| s.rpm).filter(|n| *n > 0),
+                            tpm: s.map(|s| s.tpm).filter(|n| *n > 0),
+                            requests_this_minute: requests,
+                            tokens_this_minute: tokens,
                             model: t.to_string(),
                             weight: *w,
                             in_flight: s.map_or(0, |s| s.in_flight.load(Ordering::Relaxed)),

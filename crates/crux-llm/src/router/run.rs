@@ -91,6 +91,12 @@ fn for_target<'a>(
     Cow::Owned(r)
 }
 
+/// The tokens an answer used (prompt plus completion), for a deployment's tokens-per-minute quota.
+fn tokens_of(u: &crate::types::Usage) -> u64 {
+    u.total
+        .unwrap_or_else(|| u.prompt.unwrap_or(0) + u.completion.unwrap_or(0))
+}
+
 fn breaker_open(target: &ModelId) -> Error {
     Error::InBand {
         provider: target.provider,
@@ -274,6 +280,9 @@ impl Router {
                     None => client.chat_logged(&prepared, &log).await.map(|r| (r, None)),
                 };
                 tries.note_retries(target.provider, &log);
+                if let (Some(b), Ok((value, _))) = (&busy, &result) {
+                    b.used(tokens_of(&value.usage));
+                }
                 drop(busy);
                 match result {
                     Ok((value, raw)) => {
@@ -370,9 +379,14 @@ impl Router {
                                     Ok(started.elapsed()),
                                     self.balancer.cooldown(&route.name),
                                 );
-                                // A balanced deployment counts the stream in flight until it ends.
+                                // A balanced deployment counts the stream in flight until it ends, and its tokens.
                                 if let Some(b) = busy.take() {
-                                    stream = stream.hold(b);
+                                    let mut last = 0;
+                                    stream = stream.inspect(move |item| match item {
+                                        Ok(StreamEvent::Usage(u)) => last = tokens_of(u),
+                                        Ok(StreamEvent::Finish { .. }) => b.used(last),
+                                        _ => {}
+                                    });
                                 }
                                 return Ok(Routed {
                                     value: Peeked {

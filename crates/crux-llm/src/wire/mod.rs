@@ -5,6 +5,7 @@
 //! types and the only `match`es that choose a wire.
 
 pub mod anthropic;
+pub mod bedrock;
 pub mod call_id;
 pub mod gemini;
 pub mod native;
@@ -17,6 +18,7 @@ mod text_or_list;
 use bytes::Bytes;
 
 use crate::decode::SseEvent;
+use crate::decode::eventstream::EventMessage;
 use crate::error::{Error, Result};
 use crate::model_id::ModelId;
 use crate::providers::{ProviderId, ProviderSpec, Wire};
@@ -55,6 +57,8 @@ pub enum Framing {
     Sse,
     /// Newline-delimited JSON.
     Ndjson,
+    /// AWS binary event-stream messages (Bedrock).
+    EventStream,
 }
 
 /// One framed unit of a streamed body.
@@ -64,6 +68,8 @@ pub enum Frame<'a> {
     Sse(&'a SseEvent),
     /// One NDJSON line.
     Line(&'a str),
+    /// One AWS event-stream message.
+    Event(&'a EventMessage),
 }
 
 /// Model id prefixes served by the OpenAI Responses API instead of Chat Completions (reasoning families).
@@ -141,6 +147,11 @@ pub fn chat_call(spec: &ProviderSpec, req: &ChatRequest, stream: bool) -> Result
             encode(p, &ollama::request::build(spec, req, stream)?)?,
             Framing::Ndjson,
         ),
+        Wire::Bedrock => (
+            bedrock::path(&req.model.model, stream),
+            encode(p, &bedrock::request::build(spec, req)?)?,
+            Framing::EventStream,
+        ),
     };
     Ok(ChatCall {
         path,
@@ -161,6 +172,7 @@ pub fn decode_chat(model: &ModelId, body: &[u8]) -> Result<Decoded> {
         Wire::Anthropic => anthropic::response::decode(p, body),
         Wire::Gemini => gemini::response::decode(p, body),
         Wire::Ollama => ollama::response::decode(p, body),
+        Wire::Bedrock => bedrock::response::decode(model, body),
     }
 }
 
@@ -207,7 +219,7 @@ fn envelope_error(provider: ProviderId, body: &[u8]) -> Option<Error> {
 pub fn wire_headers(wire: Wire) -> &'static [(&'static str, &'static str)] {
     match wire {
         Wire::Anthropic => anthropic::request::HEADERS,
-        Wire::OpenAi | Wire::Responses | Wire::Gemini | Wire::Ollama => &[],
+        Wire::OpenAi | Wire::Responses | Wire::Gemini | Wire::Ollama | Wire::Bedrock => &[],
     }
 }
 
@@ -224,6 +236,8 @@ pub enum StreamState {
     Gemini(gemini::stream::StreamState),
     /// Ollama NDJSON.
     Ollama(ollama::stream::StreamState),
+    /// Bedrock ConverseStream.
+    Bedrock(bedrock::stream::StreamState),
 }
 
 impl StreamState {
@@ -236,6 +250,7 @@ impl StreamState {
             Wire::Anthropic => StreamState::Anthropic(anthropic::stream::StreamState::new(p)),
             Wire::Gemini => StreamState::Gemini(gemini::stream::StreamState::new(p)),
             Wire::Ollama => StreamState::Ollama(ollama::stream::StreamState::new(p)),
+            Wire::Bedrock => StreamState::Bedrock(bedrock::stream::StreamState::new(model)),
         }
     }
 
@@ -247,6 +262,7 @@ impl StreamState {
             (StreamState::Anthropic(s), Frame::Sse(ev)) => s.on_event(ev, out),
             (StreamState::Gemini(s), Frame::Sse(ev)) => s.on_event(ev, out),
             (StreamState::Ollama(s), Frame::Line(line)) => s.on_line(line, out),
+            (StreamState::Bedrock(s), Frame::Event(m)) => s.on_message(m, out),
             (_, _) => Err(Error::Unsupported(
                 "stream framing does not match the wire".into(),
             )),
@@ -278,7 +294,7 @@ pub fn embed_call(spec: &ProviderSpec, req: &EmbedRequest) -> Result<(String, By
             "/api/embed".to_owned(),
             encode(p, &ollama::embed::build(req))?,
         )),
-        Wire::Anthropic => Err(Error::Unsupported(format!(
+        Wire::Anthropic | Wire::Bedrock => Err(Error::Unsupported(format!(
             "{p} does not offer an embeddings API"
         ))),
     }
@@ -291,7 +307,7 @@ pub fn decode_embed(spec: &ProviderSpec, body: &[u8]) -> Result<EmbedResponse> {
         Wire::OpenAi | Wire::Responses => openai::response::decode_embeddings(p, body),
         Wire::Gemini => gemini::embed::decode(p, body),
         Wire::Ollama => ollama::embed::decode(p, body),
-        Wire::Anthropic => Err(Error::Unsupported(format!(
+        Wire::Anthropic | Wire::Bedrock => Err(Error::Unsupported(format!(
             "{p} does not offer an embeddings API"
         ))),
     }
@@ -304,6 +320,8 @@ pub fn models_path(spec: &ProviderSpec, page: Option<&str>) -> String {
         Wire::Anthropic => anthropic::models::path(page),
         Wire::Gemini => gemini::models::path(page),
         Wire::Ollama => "/api/tags".to_owned(),
+        // Bedrock lists models on its control-plane host (`bedrock.{region}`), not the runtime one: never called.
+        Wire::Bedrock => "/foundation-models".to_owned(),
     }
 }
 
@@ -315,7 +333,17 @@ pub fn decode_models(spec: &ProviderSpec, body: &[u8]) -> Result<(Vec<ModelInfo>
         Wire::Anthropic => anthropic::models::decode(p, body),
         Wire::Gemini => gemini::models::decode(p, body),
         Wire::Ollama => Ok((ollama::models::decode(p, body)?, None)),
+        Wire::Bedrock => Err(bedrock_models(spec)),
     }
+}
+
+/// Why a Bedrock provider's models are not listed from its endpoint.
+pub fn bedrock_models(spec: &ProviderSpec) -> Error {
+    Error::Unsupported(format!(
+        "{}: Bedrock lists its models on the control-plane API, not the runtime endpoint; list them in the \
+         config ([providers.{}] models = [...])",
+        spec.id, spec.id
+    ))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ pub fn chat_path(wire: Wire) -> Option<&'static str> {
         Wire::OpenAi => Some("/chat/completions"),
         Wire::Responses => Some("/responses"),
         Wire::Anthropic => Some("/v1/messages"),
-        Wire::Gemini | Wire::Ollama => None,
+        Wire::Gemini | Wire::Ollama | Wire::Bedrock => None,
     }
 }
 

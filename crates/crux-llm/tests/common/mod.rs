@@ -31,13 +31,21 @@ impl Target {
         crux_llm::wire::wire_for(&self.model_id())
     }
 
+    /// The key this provider is given: [`KEY`], or for SigV4 an access key id with the secret the mock verifies.
+    pub fn key(&self) -> String {
+        match self.provider.spec().auth {
+            AuthStyle::SigV4 => format!("{KEY}:{}", crux_mock::AWS_SECRET_ACCESS_KEY),
+            _ => KEY.to_owned(),
+        }
+    }
+
     /// Base URL of the mock as this provider's env variable would spell it.
     pub fn base_url(&self, mock: &MockServer) -> String {
         match self.provider.spec().wire {
             // Azure: the resource's host root; the deployment path follows.
             Wire::OpenAi if self.provider.spec().api_version.is_some() => mock.url(),
             Wire::OpenAi | Wire::Responses => format!("{}/v1", mock.url()),
-            Wire::Anthropic | Wire::Gemini | Wire::Ollama => mock.url(),
+            Wire::Anthropic | Wire::Gemini | Wire::Ollama | Wire::Bedrock => mock.url(),
         }
     }
 
@@ -56,6 +64,14 @@ impl Target {
             AuthStyle::ApiKey => {
                 assert_eq!(r.header("api-key"), Some(KEY));
                 assert!(r.header("authorization").is_none());
+            }
+            // SigV4: the mock verifies the signature itself; here only its shape and that no key travels bare.
+            AuthStyle::SigV4 => {
+                let auth = r.header("authorization").unwrap_or_default();
+                assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential="), "{auth}");
+                assert!(auth.contains("/bedrock/aws4_request"), "{auth}");
+                assert!(r.header("x-amz-date").is_some());
+                assert!(!auth.contains(crux_mock::AWS_SECRET_ACCESS_KEY));
             }
             AuthStyle::None => {}
         }
@@ -94,7 +110,7 @@ pub fn client_for(mock: &MockServer, t: Target) -> Client {
             t.provider,
             ProviderConfig {
                 base_url: Some(t.base_url(mock)),
-                api_key: Some(KEY.into()),
+                api_key: Some(t.key().into()),
                 ..Default::default()
             },
         )

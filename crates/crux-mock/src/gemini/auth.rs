@@ -3,29 +3,7 @@
 use axum::http::{HeaderMap, Uri};
 
 use crate::errors::{ErrorKind, MockError};
-use crate::http::{BAD_KEY, header};
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
+use crate::http::{BAD_KEY, header, percent_decode};
 
 /// The first value of query parameter `name`, percent-decoded.
 pub(crate) fn query_param(uri: &Uri, name: &str) -> Option<String> {

@@ -1,7 +1,9 @@
 //! Shared helpers for every crux-mock integration test: HTTP calls with each wire's auth, minimal
-//! request bodies, and (in `bodies`) reading response bodies as SSE, named SSE events or raw bytes.
+//! request bodies, (in `bodies`) reading response bodies as SSE, named SSE events or raw bytes, and
+//! (in `aws`) SigV4-signed Bedrock calls and event-stream decoding.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+pub mod aws;
 mod bodies;
 
 use std::time::Duration;

@@ -1,5 +1,5 @@
 //! The balancer on a fake clock: exact weighted shares, cooldown after 429 (honouring `retry-after`) and after a
-//! failure, least-busy and latency choices.
+//! failure, least-busy and latency choices, per-deployment quotas per clock minute.
 
 use std::collections::BTreeMap;
 
@@ -23,9 +23,46 @@ fn balancer(strategy: Strategy, weights: Vec<u32>, clock: Clock) -> (Balancer, V
             strategy,
             weights,
             cooldown: Duration::from_secs(5),
+            quotas: Vec::new(),
         },
     )]);
     (Balancer::new(&routes, &balanced, clock), targets)
+}
+
+#[test]
+fn a_deployment_out_of_its_quota_is_tried_last_until_the_next_minute() {
+    let clock = Clock::fake();
+    let targets = ids();
+    let routes = BTreeMap::from([("pool".to_owned(), targets.clone())]);
+    let quota = Quota {
+        rpm: Some(2),
+        tpm: Some(100),
+    };
+    let balanced = BTreeMap::from([(
+        "pool".to_owned(),
+        Balance {
+            strategy: Strategy::Ordered,
+            weights: vec![1, 1],
+            cooldown: Duration::from_secs(5),
+            quotas: vec![quota],
+        },
+    )]);
+    let b = Balancer::new(&routes, &balanced, clock.clone());
+    let first = |b: &Balancer| b.order("pool", &targets).unwrap()[0].clone();
+    for _ in 0..2 {
+        assert_eq!(first(&b), targets[0]);
+        drop(b.begin(&targets[0]));
+    }
+    assert_eq!(first(&b), targets[1], "two requests used the rpm quota");
+    let view = &b.views(&routes)[0].2[0];
+    assert_eq!((view.rpm, view.requests_this_minute), (Some(2), 2));
+    clock.advance(Duration::from_secs(60));
+    assert_eq!(first(&b), targets[0], "a new minute, a new quota");
+    let busy = b.begin(&targets[0]).unwrap();
+    busy.used(150);
+    drop(busy);
+    assert_eq!(first(&b), targets[1], "150 tokens used the tpm quota");
+    assert_eq!(b.views(&routes)[0].2[0].tokens_this_minute, 150);
 }
 
 fn limited(retry_after: Option<Duration>) -> Error {
