@@ -247,12 +247,13 @@ fn definition(name: &str, s: &ProviderSection, wire_name: &str) -> Result<Custom
         api_key_env: s.api_key_env.clone(),
         base_url,
         default_model: s.default_model.clone(),
-        models: s
-            .models
-            .iter()
-            .map(|m| model(name, m))
-            .collect::<Result<_, _>>()?,
+        models: models(name, s)?,
     })
+}
+
+/// The section's `models`, checked.
+fn models(name: &str, s: &ProviderSection) -> Result<Vec<CustomModel>, Failure> {
+    s.models.iter().map(|m| model(name, m)).collect()
 }
 
 /// The provider a section with `from` defines: a copy of `parent` under `name`.
@@ -278,11 +279,7 @@ fn copy_of(name: &str, s: &ProviderSection, parent: &str) -> Result<CustomProvid
             .trim()
             .to_owned(),
         default_model: s.default_model.clone(),
-        models: s
-            .models
-            .iter()
-            .map(|m| model(name, m))
-            .collect::<Result<_, _>>()?,
+        models: models(name, s)?,
         api_version: None,
         region: None,
         from: Some(from),

@@ -296,10 +296,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/api/show", post(ollama::show))
         .route("/api/version", get(ollama::version))
         .route("/model/{model_id}/converse", post(bedrock::converse))
-        .route(
-            "/model/{model_id}/converse-stream",
-            post(bedrock::converse_stream),
-        );
+        .route("/model/{model_id}/converse-stream", post(bedrock::converse));
     app.route("/_mock/requests", get(mock_requests).delete(mock_reset))
         .route("/_mock/streams", get(mock_streams))
         .fallback(openai::not_found)

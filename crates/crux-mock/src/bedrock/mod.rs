@@ -57,7 +57,7 @@ fn request_id(shared: &Shared) -> String {
     format!("00000000-0000-4000-8000-{:012x}", shared.next_response())
 }
 
-/// `POST /model/{modelId}/converse`.
+/// `POST /model/{modelId}/converse` and `POST /model/{modelId}/converse-stream` (told apart by the path).
 pub(crate) async fn converse(
     State(shared): State<Arc<Shared>>,
     Path(model): Path<String>,
@@ -72,27 +72,7 @@ pub(crate) async fn converse(
         uri: &uri,
         headers: &headers,
         body: &body,
-        stream: false,
-    };
-    handle(shared, &call).await
-}
-
-/// `POST /model/{modelId}/converse-stream`.
-pub(crate) async fn converse_stream(
-    State(shared): State<Arc<Shared>>,
-    Path(model): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let call = Call {
-        model: &model,
-        method: &method,
-        uri: &uri,
-        headers: &headers,
-        body: &body,
-        stream: true,
+        stream: uri.path().ends_with("/converse-stream"),
     };
     handle(shared, &call).await
 }
