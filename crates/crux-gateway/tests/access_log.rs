@@ -33,6 +33,19 @@ impl<'a> MakeWriter<'a> for Buf {
 }
 
 impl Buf {
+    /// The access lines once there are `n` (they are written just after each answer is sent).
+    async fn lines(&self, n: usize) -> Vec<Value> {
+        let mut lines = self.access_lines();
+        for _ in 0..200 {
+            if lines.len() >= n {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            lines = self.access_lines();
+        }
+        lines
+    }
+
     fn access_lines(&self) -> Vec<Value> {
         let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
         assert!(
@@ -84,7 +97,7 @@ async fn one_line_per_request_with_the_finalize_fields() {
     assert!(overhead >= 0.0);
     resp.text().await.unwrap();
 
-    let lines = buf.access_lines();
+    let lines = buf.lines(2).await;
     assert_eq!(lines.len(), 2, "{lines:?}");
     let nf = &lines[0];
     assert_eq!(nf["status"], 404);
@@ -126,15 +139,8 @@ async fn a_stream_logs_once_when_it_ends_with_ttft() {
     assert_eq!(status, 200);
     assert!(headers.contains_key("x-crux-overhead-ms"));
     assert_eq!(headers["x-request-id"].len(), 32);
-    // The line is written when the server drops the finished body, just after the client read its end.
-    let mut lines = buf.access_lines();
-    for _ in 0..200 {
-        if !lines.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        lines = buf.access_lines();
-    }
+    // The line is written when the server finished the body, just after the client read its end.
+    let lines = buf.lines(1).await;
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0]["streamed"], true);
     assert!(
@@ -170,7 +176,7 @@ async fn invalid_request_ids_are_replaced_and_errors_carry_their_code() {
     let id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert_eq!(id.len(), 32);
     resp.text().await.unwrap();
-    let lines = buf.access_lines();
+    let lines = buf.lines(1).await;
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0]["outcome"], "error");
     assert_eq!(lines[0]["error_code"], "server_error");

@@ -206,17 +206,35 @@ pub async fn serve(telemetry: &Telemetry, req: Request, next: Next) -> Response 
                 metrics::histogram!(catalog::OVERHEAD).record(overhead);
             });
         }
+        finish_later(done);
         return resp;
     }
     // A stream's body sets its own overhead header (until the stream committed).
     set_headers(resp.headers_mut(), &ctx, started);
     let (parts, body) = resp.into_parts();
     let mut inner = body.into_data_stream();
+    let mut done = Some(done);
     let stream = futures_util::stream::poll_fn(move |cx| {
-        let _until_the_end = &done;
-        SCOPE.sync_scope(Arc::clone(&ctx), || inner.poll_next_unpin(cx))
+        let next = SCOPE.sync_scope(Arc::clone(&ctx), || inner.poll_next_unpin(cx));
+        if matches!(next, std::task::Poll::Ready(None)) {
+            done.take().map(finish_later);
+        }
+        next
     });
     Response::from_parts(parts, Body::from_stream(stream))
+}
+
+/// Write the request's access line, span and response count off the response path: a task of its own that runs
+/// once the answer is on its way (measured: the line cost a c=1 request ~60 µs when written before the answer). A
+/// stream whose client left drops its `Done` with the body instead, at once.
+fn finish_later(done: Done) {
+    use tracing::instrument::WithSubscriber as _;
+    match tokio::runtime::Handle::try_current() {
+        Ok(rt) => {
+            rt.spawn(async move { drop(done) }.with_current_subscriber());
+        }
+        Err(_) => drop(done),
+    }
 }
 
 /// Sets `x-request-id` and, unless the route did, `x-crux-overhead-ms`: the time since the request arrived minus the

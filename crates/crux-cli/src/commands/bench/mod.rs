@@ -97,6 +97,33 @@ pub struct Report {
     /// `gateway_overhead_p50_ms` (what the client measured).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gateway_reported_overhead_p50_ms: Option<f64>,
+    /// Through a gateway: the p50 of a bare round trip to it (`GET /health`, one at a time), in milliseconds — the
+    /// extra HTTP hop a request through any gateway pays and the gateway cannot time itself. The measured overhead
+    /// is the reported one plus this hop.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway_hop_p50_ms: Option<f64>,
+}
+
+/// Round trips timed for the hop: one at a time, after a few untimed ones that open the connection.
+const HOP_SAMPLES: usize = 300;
+
+/// The p50 of `GET {root}/health` round trips, one at a time on a kept-alive connection (`None` if it fails).
+async fn hop_p50(root: &str) -> Option<f64> {
+    let http = reqwest::Client::builder().tcp_nodelay(true).build().ok()?;
+    let url = format!("{root}/health");
+    let mut samples = Vec::with_capacity(HOP_SAMPLES);
+    for i in 0..HOP_SAMPLES + 20 {
+        let t = Instant::now();
+        let resp = http.get(&url).send().await.ok()?;
+        resp.bytes().await.ok()?;
+        if i >= 20 {
+            samples.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    samples.sort_by(f64::total_cmp);
+    samples
+        .get(samples.len() / 2)
+        .map(|p| (p * 1000.0).round() / 1000.0)
 }
 
 /// A router and the route every request takes.
@@ -294,6 +321,13 @@ pub async fn run(args: BenchArgs, settings: &Settings) -> Result<(), Failure> {
         ),
         None => (direct(settings, &args.model).await?, "direct"),
     };
+    let hop = match &args.base_url {
+        Some(base) => {
+            let root = base.trim().trim_end_matches('/');
+            hop_p50(root.strip_suffix("/v1").unwrap_or(root)).await
+        }
+        None => None,
+    };
     let (measured, warmup_stats, served) = measure(&target, &args, &format!("bench {via}")).await;
     let mut direct_phase = None;
     if args.compare_direct {
@@ -331,6 +365,7 @@ pub async fn run(args: BenchArgs, settings: &Settings) -> Result<(), Failure> {
         direct: direct_phase,
         gateway_overhead_p50_ms: overhead,
         gateway_reported_overhead_p50_ms: reported,
+        gateway_hop_p50_ms: hop,
     };
     if args.json {
         crate::output::print_json(&report)?;

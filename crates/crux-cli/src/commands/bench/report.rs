@@ -101,10 +101,17 @@ pub fn print(report: &Report) -> Result<(), Failure> {
         report.gateway_overhead_p50_ms,
         report.gateway_reported_overhead_p50_ms,
     ) {
-        (Some(measured), Some(reported)) => writeln!(
-            out,
-            "gateway overhead: measured {measured:.3} ms (p50 via gateway − p50 direct) · reported by the gateway {reported:.3} ms (p50 of x-crux-overhead-ms)"
-        ),
+        (Some(measured), Some(reported)) => match report.gateway_hop_p50_ms {
+            Some(hop) => writeln!(
+                out,
+                "gateway overhead: measured {measured:.3} ms (p50 via gateway − p50 direct) · reported {reported:.3} ms (p50 of x-crux-overhead-ms) + one HTTP hop {hop:.3} ms (p50 of GET /health) = {:.3} ms",
+                reported + hop
+            ),
+            None => writeln!(
+                out,
+                "gateway overhead: measured {measured:.3} ms (p50 via gateway − p50 direct) · reported by the gateway {reported:.3} ms (p50 of x-crux-overhead-ms)"
+            ),
+        },
         (Some(measured), None) => writeln!(
             out,
             "gateway overhead (p50 via gateway − p50 direct): {measured:.3} ms"
