@@ -208,7 +208,10 @@ async fn through_crux_serve_with_the_direct_comparison() {
     assert!((overhead - (g - d)).abs() < 0.01, "{doc}");
     // The hop the gateway cannot time (a bare round trip to it) is measured beside what it reports.
     assert!(doc["gateway_hop_p50_ms"].as_f64().unwrap() > 0.0, "{doc}");
-    assert!(doc["gateway_reported_overhead_p50_ms"].as_f64().is_some(), "{doc}");
+    assert!(
+        doc["gateway_reported_overhead_p50_ms"].as_f64().is_some(),
+        "{doc}"
+    );
     // 7 through the gateway (which forwards them) and 7 direct: 14 reached the mock.
     let sent = mock
         .requests()

@@ -13,7 +13,7 @@ use crate::store_config::open_store;
 /// Arguments of `crux virtual-keys`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  crux virtual-keys create team --budget-usd 5 --rpm 60 --models openai/gpt-4o-mini,smart\n  crux virtual-keys list\n  crux virtual-keys revoke team"
+    after_help = "Examples:\n  crux virtual-keys create team --budget-usd 5 --rpm 60 --tpm 100000 --models openai/gpt-4o-mini,smart\n  crux virtual-keys list\n  crux virtual-keys revoke team"
 )]
 pub struct VirtualKeysArgs {
     #[command(subcommand)]
@@ -117,6 +117,7 @@ async fn dispatch(store: &crux_store::Store, command: VirtualKeysCommand) -> Res
                             .map_or_else(|| "-".into(), |b| format!("${b:.2}")),
                         format!("${:.4}", k.spend_usd),
                         or_dash(k.rpm),
+                        or_dash(k.tpm),
                         k.models
                             .as_ref()
                             .map_or_else(|| "all".into(), |m| m.join(",")),
@@ -130,7 +131,7 @@ async fn dispatch(store: &crux_store::Store, command: VirtualKeysCommand) -> Res
                 })
                 .collect();
             let headers = [
-                "ID", "NAME", "KEY", "BUDGET", "SPEND", "RPM", "MODELS", "STATUS", "CREATED",
+                "ID", "NAME", "KEY", "BUDGET", "SPEND", "RPM", "TPM", "MODELS", "STATUS", "CREATED",
             ];
             print_table(&mut std::io::stdout().lock(), &headers, &rows)
         }

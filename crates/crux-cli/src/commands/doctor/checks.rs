@@ -284,7 +284,14 @@ pub async fn provider_keys(
             Ok(None) if needed.contains(&p) => Check::fail(
                 name,
                 "not set, but the config uses this provider",
-                format!("export {env_name}=… or run `crux keys set {p}`"),
+                if spec.key_env == crux_llm::custom::AWS_KEY_ENV {
+                    format!(
+                        "export AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… (and AWS_SESSION_TOKEN=… for temporary \
+                         credentials), or run `crux keys set {p}` with ACCESS_KEY_ID:SECRET_ACCESS_KEY"
+                    )
+                } else {
+                    format!("export {env_name}=… or run `crux keys set {p}`")
+                },
             ),
             Ok(None) => {
                 unset.push(p.as_str());
