@@ -216,8 +216,10 @@ pub async fn serve(telemetry: &Telemetry, req: Request, next: Next) -> Response 
     let mut done = Some(done);
     let stream = futures_util::stream::poll_fn(move |cx| {
         let next = SCOPE.sync_scope(Arc::clone(&ctx), || inner.poll_next_unpin(cx));
-        if matches!(next, std::task::Poll::Ready(None)) {
-            done.take().map(finish_later);
+        if matches!(next, std::task::Poll::Ready(None))
+            && let Some(d) = done.take()
+        {
+            finish_later(d);
         }
         next
     });
