@@ -167,6 +167,31 @@ mod tests {
     }
 
     #[test]
+    fn deployment_quotas_make_an_ordered_route_balanced() {
+        let r = routes(
+            r#"
+[routes.capped]
+targets = [{ model = "openai/gpt-4o-mini", rpm = 500, tpm = 200000 }, "groq/llama-3.3-70b-versatile"]
+"#,
+        );
+        let b = &r.unwrap().balance["capped"];
+        assert_eq!(b.strategy, Strategy::Ordered);
+        assert_eq!(
+            b.quotas,
+            vec![
+                Quota {
+                    rpm: Some(500),
+                    tpm: Some(200_000)
+                },
+                Quota::default()
+            ]
+        );
+        let zero =
+            routes("[routes.x]\ntargets = [{ model = \"openai/gpt-4o\", rpm = 0 }]\n").unwrap_err();
+        assert!(zero.contains("at least 1"), "{zero}");
+    }
+
+    #[test]
     fn deployments_with_weights_become_a_balanced_alias() {
         let r = routes(
             r#"

@@ -2,7 +2,7 @@
 //! variables): `crux serve` answers both dialects, streamed and not, from the Converse API of `crux mock`, which
 //! verifies every SigV4 signature; a wrong secret is an upstream failure in the caller's dialect (the gateway's own
 //! credentials, never the caller's: 502, the secret nowhere in the answer); `crux chat` works with
-//! the same variables and names them when they are missing.
+//! the same variables and names them when they are missing, and with `auth = "bearer"` sends a Bedrock API key instead.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -166,5 +166,38 @@ fn crux_chat_signs_with_the_aws_variables_and_names_them_when_missing() {
         stderr(&missing).contains("AWS_ACCESS_KEY_ID"),
         "{}",
         stderr(&missing)
+    );
+}
+
+#[test]
+fn a_bedrock_api_key_is_sent_as_a_bearer_token_instead_of_a_signature() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mock = rt.block_on(async { MockServer::start().await.unwrap() });
+    let sb = Sandbox::new();
+    let path = sb.dir.path().join("crux.toml");
+    let cfg = format!(
+        "{}auth = \"bearer\"\napi_key_env = \"AWS_BEARER_TOKEN_BEDROCK\"\n",
+        toml(&mock.url())
+    );
+    std::fs::write(&path, cfg).unwrap();
+    let out = sb
+        .cmd()
+        .env("AWS_BEARER_TOKEN_BEDROCK", "bedrock-api-key-1")
+        .args(["chat", &format!("bedrock/{MODEL}"), "hello keyed"])
+        .args(["--config", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("hello keyed"), "{}", stdout(&out));
+    let sent = &mock.requests()[0];
+    let auth = sent
+        .headers
+        .iter()
+        .find(|(k, _)| k == "authorization")
+        .map(|(_, v)| v.as_str());
+    assert_eq!(auth, Some("Bearer bedrock-api-key-1"));
+    assert!(
+        !sent.headers.iter().any(|(k, _)| k == "x-amz-date"),
+        "no signature beside the key"
     );
 }

@@ -39,12 +39,7 @@ async fn two_instances_sharing_redis_hold_an_rpm_limit_exactly() {
     let Some(redis) = redis_url() else { return };
     let mock = MockServer::start().await.unwrap();
     let sb = Sandbox::new();
-    let created = sb.run(&["virtual-keys", "create", "shared", "--rpm", "20", "--json"]);
-    assert!(created.status.success(), "{}", stderr(&created));
-    let key = serde_json::from_str::<Value>(&stdout(&created)).unwrap()["key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (key, _) = create_key(&sb, &["shared", "--rpm", "20"]);
     let cfg = format!(
         "[scale]\nredis_url = \"{redis}\"\n[providers.openai]\nbase_url = \"{}/v1\"\n",
         mock.url()
@@ -231,12 +226,7 @@ async fn without_its_redis_an_instance_serves_on_local_limits_and_says_so() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let created = sb.run(&["virtual-keys", "create", "local", "--rpm", "3", "--json"]);
-    assert!(created.status.success(), "{}", stderr(&created));
-    let key = serde_json::from_str::<Value>(&stdout(&created)).unwrap()["key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (key, _) = create_key(&sb, &["local", "--rpm", "3"]);
     let cfg = format!(
         "[scale]\nredis_url = \"redis://127.0.0.1:{closed}\"\n[providers.openai]\nbase_url = \"{}/v1\"\n",
         mock.url()

@@ -18,7 +18,6 @@ pub fn record(state: &AppState, o: &Outcome) {
     } else {
         o.target.as_ref().and_then(|t| state.cost(t, &o.usage))
     };
-    spend(state, o, cost);
     key_usage(state, o, cost);
     if let Some(log) = &state.persistence.log {
         log.try_enqueue(Record::ChatLog(Box::new(chat_log(o, cost))));
@@ -27,27 +26,22 @@ pub fn record(state: &AppState, o: &Outcome) {
     finalize(o, cost);
 }
 
-/// Add the request's cost to its virtual key (in memory now, in the store through the queue).
-fn spend(state: &AppState, o: &Outcome, cost: Option<f64>) {
-    let (Some(key), Some(usd)) = (&o.key_id, cost) else {
-        return;
-    };
-    state.limiter.add_spend(key, usd);
-    if let Some(log) = &state.persistence.log {
-        log.try_enqueue(Record::Spend {
-            virtual_key_id: key.clone(),
-            usd,
-        });
-    }
-}
-
-/// Count the request's tokens (and cost) against its virtual key's per-minute and budget limits: locally, and on
-/// Redis (`[scale]`) off the request path.
+/// Count the request's cost and tokens against its virtual key: its spend in memory now and in the store through
+/// the queue, its tokens-per-minute window, and on Redis (`[scale]`) both, off the request path.
 fn key_usage(state: &AppState, o: &Outcome, cost: Option<f64>) {
     let Some(key) = &o.key else {
         return;
     };
-    let tokens = o.usage.prompt.unwrap_or(0) + o.usage.completion.unwrap_or(0);
+    if let Some(usd) = cost {
+        state.limiter.add_spend(&key.id, usd);
+        if let Some(log) = &state.persistence.log {
+            log.try_enqueue(Record::Spend {
+                virtual_key_id: key.id.clone(),
+                usd,
+            });
+        }
+    }
+    let tokens = o.usage.tokens();
     if key.tpm.is_some() && tokens > 0 {
         state.limiter.add_tokens(&key.id, tokens);
     }
@@ -185,9 +179,7 @@ pub struct Outcome {
     pub fallbacks: u32,
     /// Retries on the way, with the provider and the failure that caused each.
     pub retries: Vec<(ProviderId, ErrorCode)>,
-    /// Virtual key id.
-    pub key_id: Option<String>,
-    /// The virtual key with its limits (its tokens and spend count against them).
+    /// The virtual key, with its limits (its tokens and spend count against them).
     pub key: Option<std::sync::Arc<crate::keys::CachedKey>>,
     /// Last user message (for the chat log).
     pub request_text: String,
@@ -216,7 +208,6 @@ impl Outcome {
             error: None,
             fallbacks: 0,
             retries: Vec::new(),
-            key_id: None,
             key: None,
             request_text: String::new(),
             response_text: String::new(),
@@ -249,7 +240,7 @@ fn chat_log(o: &Outcome, cost: Option<f64>) -> ChatLog {
     log.ttft_ms = o.ttft.map(ms);
     log.usage = o.usage;
     log.cost_usd = cost;
-    log.virtual_key_id.clone_from(&o.key_id);
+    log.virtual_key_id = o.key.as_ref().map(|k| k.id.clone());
     log.request_text = (!o.request_text.is_empty()).then(|| o.request_text.clone());
     log.response_text = match &o.error {
         Some((_, message)) => Some(message.clone()),

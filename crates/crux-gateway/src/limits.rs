@@ -31,20 +31,16 @@ pub struct Limiter {
 }
 
 impl Limiter {
-    /// Check (and count) one request by `key` for the model `name`; `model_allowed` says whether the key may use
-    /// the name or any of its targets (the router then skips each target the key may not use).
-    pub fn admit(&self, key: &CachedKey, name: &str, model_allowed: bool) -> Result<(), ApiError> {
-        self.access(key, name, model_allowed)?;
+    /// Check (and count) one request by `key` against the limits kept here: budget, tokens, then requests per
+    /// minute (the only one that counts, so a refused request uses no rpm).
+    pub fn local(&self, key: &CachedKey) -> Result<(), ApiError> {
+        self.budget(key)?;
+        self.tpm(key)?;
         self.rpm(key)
     }
 
-    /// The checks that need no counting: the model is allowed and the budget is not spent.
-    pub fn access(&self, key: &CachedKey, name: &str, model_allowed: bool) -> Result<(), ApiError> {
-        Self::model(key, name, model_allowed)?;
-        self.budget(key)
-    }
-
-    /// The key may use the model `name`.
+    /// The key may use the model `name`; `model_allowed` says whether it may use the name or any of its targets
+    /// (the router then skips each target the key may not use).
     pub fn model(key: &CachedKey, name: &str, model_allowed: bool) -> Result<(), ApiError> {
         if let Some(allowed) = &key.models
             && !model_allowed
@@ -246,20 +242,25 @@ mod tests {
         );
     }
 
+    fn admit(l: &Limiter, k: &CachedKey, name: &str, allowed: bool) -> Result<(), ApiError> {
+        Limiter::model(k, name, allowed)?;
+        l.local(k)
+    }
+
     #[test]
     fn rpm_models_and_budget() {
         let l = Limiter::default();
         let k = key();
-        assert!(l.admit(&k, "openai/gpt-4o-mini", true).is_ok());
-        assert!(l.admit(&k, "smart", true).is_ok());
-        let e = l.admit(&k, "smart", true).unwrap_err();
+        assert!(admit(&l, &k, "openai/gpt-4o-mini", true).is_ok());
+        assert!(admit(&l, &k, "smart", true).is_ok());
+        let e = admit(&l, &k, "smart", true).unwrap_err();
         assert_eq!(e.status, 429);
         assert!(e.retry_after.unwrap() >= 1);
-        let e = l.admit(&k, "anthropic/claude", false).unwrap_err();
+        let e = admit(&l, &k, "anthropic/claude", false).unwrap_err();
         assert_eq!(e.status, 403);
         let l = Limiter::default();
         l.add_spend("vk", 0.6);
-        let e = l.admit(&k, "smart", true).unwrap_err();
+        let e = admit(&l, &k, "smart", true).unwrap_err();
         assert!(e.message.contains("budget"), "{}", e.message);
     }
 }

@@ -21,6 +21,12 @@ pub struct Usage {
 }
 
 impl Usage {
+    /// Prompt plus completion tokens, what per-minute token limits count (the provider's total when it gave one).
+    pub fn tokens(&self) -> u64 {
+        self.total
+            .unwrap_or_else(|| self.prompt.unwrap_or(0) + self.completion.unwrap_or(0))
+    }
+
     /// True when the provider reported no numbers at all.
     pub fn is_empty(&self) -> bool {
         *self == Usage::default()

@@ -115,9 +115,7 @@ async fn key_limits(state: &AppState, key: &crate::keys::CachedKey) -> Result<()
             ));
         }
     }
-    state.limiter.budget(key)?;
-    state.limiter.tpm(key)?;
-    state.limiter.rpm(key)
+    state.limiter.local(key)
 }
 
 /// Authenticate, resolve the model name and apply the caller's limits.
@@ -260,7 +258,6 @@ where
         render,
     } = call;
     let mut o = Outcome::new(route, &admitted.route.name);
-    o.key_id = admitted.caller.key_id().map(str::to_owned);
     if let Caller::Virtual(k) = &admitted.caller {
         o.key = Some(std::sync::Arc::clone(k));
     }
@@ -322,7 +319,7 @@ where
                     cache_key,
                 );
                 pruned_header(&mut resp, pruned);
-                if admitted.cache == Some(crate::cache::Policy::Bypass) {
+                if admitted.cache.is_some() {
                     cached::miss_header(&mut resp);
                 }
                 Ok(resp)

@@ -233,9 +233,6 @@ pub fn response(
     if let Ok(v) = HeaderValue::from_str(&routed.target.to_string()) {
         h.insert("x-crux-target", v);
     }
-    if cache_key.is_some() {
-        h.insert("x-crux-cache", HeaderValue::from_static("miss"));
-    }
     if let Some(v) = crate::telemetry::access::overhead_header(started.elapsed(), routed.upstream) {
         h.insert("x-crux-overhead-ms", v);
     }

@@ -83,13 +83,6 @@ impl ChatStream {
         }
     }
 
-    /// This stream, keeping `guard` alive until it is dropped (a balanced deployment's in-flight count).
-    pub fn hold<G: Send + 'static>(self, guard: G) -> Self {
-        self.inspect(move |_| {
-            let _held = &guard;
-        })
-    }
-
     /// This stream, showing every item to `f` as it passes (the closure lives as long as the stream).
     pub fn inspect<F: FnMut(&Result<StreamEvent>) + Send + 'static>(self, mut f: F) -> Self {
         Self {

@@ -91,12 +91,6 @@ fn for_target<'a>(
     Cow::Owned(r)
 }
 
-/// The tokens an answer used (prompt plus completion), for a deployment's tokens-per-minute quota.
-fn tokens_of(u: &crate::types::Usage) -> u64 {
-    u.total
-        .unwrap_or_else(|| u.prompt.unwrap_or(0) + u.completion.unwrap_or(0))
-}
-
 fn breaker_open(target: &ModelId) -> Error {
     Error::InBand {
         provider: target.provider,
@@ -281,7 +275,7 @@ impl Router {
                 };
                 tries.note_retries(target.provider, &log);
                 if let (Some(b), Ok((value, _))) = (&busy, &result) {
-                    b.used(tokens_of(&value.usage));
+                    b.used(value.usage.tokens());
                 }
                 drop(busy);
                 match result {
@@ -383,7 +377,7 @@ impl Router {
                                 if let Some(b) = busy.take() {
                                     let mut last = 0;
                                     stream = stream.inspect(move |item| match item {
-                                        Ok(StreamEvent::Usage(u)) => last = tokens_of(u),
+                                        Ok(StreamEvent::Usage(u)) => last = u.tokens(),
                                         Ok(StreamEvent::Finish { .. }) => b.used(last),
                                         _ => {}
                                     });
