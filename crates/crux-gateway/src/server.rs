@@ -32,7 +32,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tower::ServiceExt;
 
@@ -230,7 +230,6 @@ struct Phase {
 #[derive(Debug)]
 struct Tracker {
     phase: Mutex<Phase>,
-    changed: Notify,
 }
 
 impl Tracker {
@@ -245,7 +244,6 @@ impl Tracker {
                 heads: 0,
                 head: Vec::new(),
             }),
-            changed: Notify::new(),
         }
     }
 
@@ -262,8 +260,6 @@ impl Tracker {
         }
         if p.active == 0 && p.served && p.head_started.is_none() {
             p.head_started = Some(Instant::now());
-            drop(p);
-            self.changed.notify_one();
         }
     }
 
@@ -276,7 +272,6 @@ impl Tracker {
         p.requests += 1;
         p.head.clear();
         drop(p);
-        self.changed.notify_one();
         Active(Arc::clone(self))
     }
 
@@ -287,8 +282,6 @@ impl Tracker {
             p.idle_since = Instant::now();
             p.head_started = None;
         }
-        drop(p);
-        self.changed.notify_one();
     }
 
     /// hyper starts writing `out`: a response head beyond those of the service's requests is hyper's own
@@ -319,19 +312,23 @@ impl Tracker {
     }
 
     /// Resolves once the connection has outstayed its current phase.
+    ///
+    /// Nothing wakes the watchdog when the phase changes (that would cost every request a wake-up): it looks at
+    /// least every `min(header, idle)`, so a phase that began after one look is seen at the next, before its
+    /// deadline (each phase lasts at least that long), and it then sleeps until that deadline exactly.
     async fn expired(&self, limits: Limits) {
+        let period = limits.header.min(limits.idle);
+        let sleep = tokio::time::sleep(period);
+        tokio::pin!(sleep);
         loop {
-            // `notify_one` stores a permit, so a change between `deadline` and the wait is not lost.
-            match self.deadline(limits) {
-                None => self.changed.notified().await,
-                Some(at) if Instant::now() >= at => return,
-                Some(at) => {
-                    tokio::select! {
-                        () = tokio::time::sleep_until(at) => {}
-                        () = self.changed.notified() => {}
-                    }
-                }
-            }
+            let now = Instant::now();
+            let wake = match self.deadline(limits) {
+                Some(at) if now >= at => return,
+                Some(at) => at.min(now + period),
+                None => now + period,
+            };
+            sleep.as_mut().reset(wake);
+            sleep.as_mut().await;
         }
     }
 }

@@ -11,6 +11,13 @@ const MAX_PARAMS: usize = 960;
 /// Rows per statement at most (bigger statements stop paying off).
 const MAX_ROWS: usize = 64;
 
+/// Rows in the next statement for `left` rows at most `per` per statement: `per` while that many are left, then
+/// powers of two, so a table sees only a handful of statement texts and each is prepared once and then served from
+/// the connection's statement cache (preparing a 60-row `INSERT` anew for each batch cost more than running it).
+fn chunk_len(left: usize, per: usize) -> usize {
+    if left >= per { per } else { 1 << left.ilog2() }
+}
+
 /// `INSERT INTO table (cols) VALUES (…), (…) suffix` for `n` rows. SQLite gets anonymous `?` placeholders:
 /// looking up `$N` names costs SQLite a linear scan per parameter, which dominated large batches.
 fn insert_sql(table: &str, cols: &[&str], n: usize, suffix: &str, numbered: bool) -> String {
@@ -53,7 +60,10 @@ pub(crate) async fn insert_rows(
 ) -> Result<u64> {
     let per = (MAX_PARAMS / cols.len().max(1)).clamp(1, MAX_ROWS);
     let mut inserted = 0;
-    for chunk in rows.chunks(per) {
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let (chunk, after) = rest.split_at(chunk_len(rest.len(), per));
+        rest = after;
         let numbered = matches!(tx, Tx::Postgres(_));
         let sql = insert_sql(table, cols, chunk.len(), suffix, numbered);
         inserted += on_tx!(&mut *tx, conn => {
@@ -72,6 +82,23 @@ pub(crate) async fn insert_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_take_few_distinct_sizes() {
+        let sizes = |mut left: usize, per: usize| {
+            let mut out = Vec::new();
+            while left > 0 {
+                let n = chunk_len(left, per);
+                out.push(n);
+                left -= n;
+            }
+            out
+        };
+        assert_eq!(sizes(125, 32), [32, 32, 32, 16, 8, 4, 1]);
+        assert_eq!(sizes(64, 64), [64]);
+        assert_eq!(sizes(1, 27), [1]);
+        assert_eq!(sizes(60, 27), [27, 27, 4, 2]);
+    }
 
     #[test]
     fn builds_numbered_placeholders() {

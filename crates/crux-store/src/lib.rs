@@ -18,6 +18,7 @@
 #[macro_use]
 mod macros;
 
+mod batch;
 mod bulk;
 pub mod console;
 pub mod copy;

@@ -35,36 +35,17 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::error::{Result, StoreError};
-use crate::logs::{ChatLog, write_chat_logs};
-use crate::metrics::{MetricPoint, write_points};
+pub use crate::batch::Record;
+use crate::batch::{refused, write_batch};
 use crate::redact::Redactor;
-use crate::store::{Backend, Store};
-use crate::time::now_ms;
-use crate::virtual_keys::add_spend;
-
-/// One thing to persist.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Record {
-    /// A chat log (its metric point is written with it).
-    ChatLog(Box<ChatLog>),
-    /// A metric point alone (a request whose text is not logged).
-    Metric(MetricPoint),
-    /// Spend to add to a virtual key.
-    Spend {
-        /// Virtual key id.
-        virtual_key_id: String,
-        /// USD to add.
-        usd: f64,
-    },
-}
+use crate::store::Store;
 
 /// Queue settings.
 #[derive(Debug, Clone)]
@@ -124,13 +105,32 @@ pub struct QueueStats {
     pub failed_batches: u64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Counters {
     written: AtomicU64,
     dropped: AtomicU64,
     failed: AtomicU64,
     held: AtomicU64,
     failed_batches: AtomicU64,
+    /// Records in the channel at which a sender wakes the writer ([`Writer::during`]): what its backlog lacks to a
+    /// full batch while it fills one, `usize::MAX` while it receives each record itself.
+    want: AtomicUsize,
+    /// How a sender wakes the writer once `want` records wait in the channel.
+    wake: Notify,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Self {
+            written: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            held: AtomicU64::new(0),
+            failed_batches: AtomicU64::new(0),
+            want: AtomicUsize::new(usize::MAX),
+            wake: Notify::new(),
+        }
+    }
 }
 
 /// A cheap, cloneable handle for enqueuing from request handlers.
@@ -145,7 +145,14 @@ impl QueueSender {
     /// shut down.
     pub fn try_enqueue(&self, record: Record) -> bool {
         match self.tx.try_send(record) {
-            Ok(()) => true,
+            Ok(()) => {
+                // The writer is not woken per record: only once its batch is full, or by its own timer.
+                let in_channel = self.tx.max_capacity() - self.tx.capacity();
+                if in_channel >= self.counters.want.load(Ordering::Relaxed) {
+                    self.counters.wake.notify_one();
+                }
+                true
+            }
             Err(_) => {
                 self.counters.dropped.fetch_add(1, Ordering::Relaxed);
                 false
@@ -286,6 +293,10 @@ impl Writer {
                     return self.give_up(Vec::new());
                 }
             }
+            // What arrived during the fill window is still in the channel.
+            if !self.closed {
+                self.take(self.max_held.saturating_sub(self.held).min(CHUNK));
+            }
             let n = if solo > 0 {
                 1
             } else {
@@ -341,12 +352,18 @@ impl Writer {
 
     /// Waits for `fut` while moving records from the channel into the backlog (up to the memory bound) and watching
     /// for shutdown. `Ok(None)` when `ready` holds first; `Err` when the shutdown deadline passes first.
+    ///
+    /// With an empty backlog (or while shutting down) the writer receives each record as it comes; once it holds
+    /// some, it takes the channel's records in bulk — when a sender sees a full batch waiting (`want`) or every
+    /// `flush_interval` — so a steady stream of requests does not wake it once per record.
     async fn during<F: Future>(
         &mut self,
         fut: F,
         ready: impl Fn(&Self) -> bool,
     ) -> Result<Option<F::Output>, Expired> {
         tokio::pin!(fut);
+        let tick = tokio::time::sleep(self.config.flush_interval);
+        tokio::pin!(tick);
         loop {
             if ready(self) {
                 return Ok(None);
@@ -357,20 +374,54 @@ impl Writer {
                 self.max_held.saturating_sub(self.held).min(CHUNK)
             };
             let deadline = self.deadline;
+            let open = room > 0 && !self.closed;
+            let eager = self.backlog.is_empty() || deadline.is_some();
+            let want = if eager || !open {
+                usize::MAX
+            } else {
+                self.config
+                    .batch_rows
+                    .saturating_sub(self.backlog.len())
+                    .max(1)
+            };
+            self.counters.want.store(want, Ordering::Relaxed);
+            // Senders that came before `want` was set did not wake the writer.
+            if open && !eager && self.rx.len() >= want {
+                self.take(room);
+                continue;
+            }
+            let counters = Arc::clone(&self.counters);
             tokio::select! {
                 biased;
                 out = &mut fut => return Ok(Some(out)),
                 () = until(deadline) => return Err(Expired),
                 _ = &mut self.stop, if deadline.is_none() => self.begin_stop(),
-                n = self.rx.recv_many(&mut self.inbox, room), if room > 0 && !self.closed => {
+                n = self.rx.recv_many(&mut self.inbox, room), if open && eager => {
                     if n == 0 {
                         self.closed = true;
                     } else {
                         self.accept();
                     }
                 }
+                () = counters.wake.notified(), if open && !eager => self.take(room),
+                () = &mut tick, if open && !eager => {
+                    self.take(room);
+                    tick.as_mut().reset(Instant::now() + self.config.flush_interval);
+                }
             }
         }
+    }
+
+    /// Takes up to `room` records waiting in the channel, without waiting.
+    fn take(&mut self, room: usize) {
+        while self.inbox.len() < room && !self.closed {
+            match self.rx.try_recv() {
+                Ok(record) => self.inbox.push(record),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => self.closed = true,
+            }
+        }
+        self.accept();
     }
 
     /// Moves the inbox into the backlog, redacting chat logs on the way (once, however often they are retried).
@@ -430,51 +481,4 @@ async fn until(deadline: Option<Instant>) {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
     }
-}
-
-/// Whether the database refused the data itself (so retrying cannot help), as opposed to being unavailable.
-fn refused(e: &StoreError, backend: Backend) -> bool {
-    match e {
-        StoreError::Database(sqlx::Error::Encode(_)) => true,
-        StoreError::Database(sqlx::Error::Database(db)) => {
-            db.code().is_some_and(|code| match backend {
-                // Extended result codes: the primary code is the low byte (18 TOOBIG, 19 CONSTRAINT, 20 MISMATCH).
-                Backend::Sqlite => code
-                    .parse::<i64>()
-                    .is_ok_and(|c| matches!(c & 0xff, 18..=20)),
-                // SQLSTATE class 22 (data exception) or 23 (integrity constraint violation).
-                Backend::Postgres => code.starts_with("22") || code.starts_with("23"),
-            })
-        }
-        _ => false,
-    }
-}
-
-/// Stores a batch of records in one transaction.
-pub(crate) async fn write_batch(store: &Store, batch: &[Record]) -> Result<()> {
-    let mut logs = Vec::new();
-    let mut points = Vec::new();
-    let mut spends = Vec::new();
-    for record in batch {
-        match record {
-            Record::ChatLog(l) => logs.push(&**l),
-            Record::Metric(p) => points.push(p),
-            Record::Spend {
-                virtual_key_id,
-                usd,
-            } => spends.push((virtual_key_id, *usd)),
-        }
-    }
-    let mut tx = store.begin_write().await?;
-    if !logs.is_empty() {
-        write_chat_logs(&mut tx, &logs).await?;
-    }
-    if !points.is_empty() {
-        write_points(&mut tx, &points).await?;
-    }
-    let now = now_ms();
-    for (id, usd) in spends {
-        add_spend(&mut tx, id, usd, now).await?;
-    }
-    tx.commit().await
 }

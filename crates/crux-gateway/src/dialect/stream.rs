@@ -99,14 +99,38 @@ struct StreamBody {
 /// Longest answer text kept for the chat log.
 const MAX_LOGGED_TEXT: usize = 64 * 1024;
 
+/// Bytes of ready events gathered into one body frame.
+const COALESCE: usize = 16 * 1024;
+
 impl StreamBody {
+    /// The next body frame: the next event and every later one already at hand (up to [`COALESCE`] bytes), so a
+    /// burst of upstream frames leaves in one write instead of one write per event.
     async fn next_chunk(&mut self) -> Option<Bytes> {
+        use futures_util::FutureExt as _;
         self.outcome.as_ref()?;
-        let item = match self.buffered.pop_front() {
+        let first = match self.buffered.pop_front() {
             Some(item) => Some(item),
             None => self.stream.next().await,
         };
-        let mut out = Vec::with_capacity(256);
+        let mut out = Vec::with_capacity(1024);
+        self.push(first, &mut out);
+        while self.outcome.is_some() && out.len() < COALESCE {
+            let item = match self.buffered.pop_front() {
+                Some(item) => Some(item),
+                // Polling without waiting: when nothing is ready the frame goes out, and the body's next poll
+                // waits for the stream with the connection's waker.
+                None => match self.stream.next().now_or_never() {
+                    Some(item) => item,
+                    None => break,
+                },
+            };
+            self.push(item, &mut out);
+        }
+        Some(Bytes::from(out))
+    }
+
+    /// Account for one stream item and append its bytes (the upstream's own frames on the same wire).
+    fn push(&mut self, item: Option<Result<StreamEvent, Error>>, out: &mut Vec<u8>) {
         match item {
             Some(Ok(ev)) => {
                 if let Some((_, acc)) = self.store.as_mut() {
@@ -129,7 +153,7 @@ impl StreamBody {
                 }
                 match &self.frames {
                     Some(frames) => out.extend_from_slice(&frames.take().unwrap_or_default()),
-                    None => self.encoder.encode(&ev, &mut out),
+                    None => self.encoder.encode(&ev, out),
                 }
             }
             Some(Err(e)) => {
@@ -142,7 +166,7 @@ impl StreamBody {
                     None => false,
                 };
                 if !forwarded_upstream_error {
-                    self.encoder.error(&e, &mut out);
+                    self.encoder.error(&e, out);
                 }
                 let ttft = e.metrics().and_then(|m| m.time_to_first_token_ms);
                 self.finish(Some(&e), ttft);
@@ -154,11 +178,10 @@ impl StreamBody {
                     .and_then(|o| o.target.as_ref())
                     .map_or(crux_llm::ProviderId::OpenAi, |t| t.provider);
                 let e = Error::Truncated { provider };
-                self.encoder.error(&e, &mut out);
+                self.encoder.error(&e, out);
                 self.finish(Some(&e), None);
             }
         }
-        Some(Bytes::from(out))
     }
 
     /// A finished fresh answer goes into the response cache.

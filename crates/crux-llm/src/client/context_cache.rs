@@ -97,7 +97,7 @@ impl Client {
         let spec = req.model.provider.spec();
         let (body, bounds) = gemini::request::build_with_bounds(spec, req).ok()?;
         let base = self.target(spec.provider, "").ok()?;
-        let mut scope = base.url.into_bytes();
+        let mut scope = String::from(base.url).into_bytes();
         scope.push(0);
         if let Some(k) = &base.key {
             scope.extend_from_slice(k.expose_secret().as_bytes());

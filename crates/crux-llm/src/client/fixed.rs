@@ -1,12 +1,16 @@
 //! What is fixed per provider for a client's whole life: the request headers (content type, accept, the auth value,
-//! the configuration's own headers, the wire's and the attribution headers), built once when the client is built
-//! rather than on every request.
+//! the configuration's own headers, the wire's and the attribution headers) and the parsed base URL, built once when
+//! the client is built rather than on every request; and the HTTP client itself.
+
+use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::Url;
 use secrecy::ExposeSecret;
 
 use super::ProviderConfig;
-use crate::providers::{AuthStyle, ProviderSpec};
+use crate::error::{Error, Result as CruxResult};
+use crate::providers::{AuthStyle, ProviderId, ProviderSpec};
 use crate::wire;
 
 /// The headers every request to `spec` carries with `cfg`, or why they cannot be built (said when the provider is
@@ -89,4 +93,92 @@ pub(super) fn insert(h: &mut HeaderMap, name: &str, value: &str) -> Result<(), S
         HeaderValue::from_str(value).map_err(|_| format!("invalid value for header '{name}'"))?;
     h.insert(n, v);
     Ok(())
+}
+
+/// An HTTP client with the gateway's settings: keep-alive pool, `TCP_NODELAY`, the connect timeout.
+pub(super) fn http_client(connect: Duration) -> CruxResult<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(connect)
+        .tcp_nodelay(true)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .user_agent(concat!("crux/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
+}
+
+/// A provider's base URL parsed once (its host checked and normalized once, not per request); `None` when it has a
+/// query or fragment or does not parse, so that [`url`] falls back to parsing the whole text.
+pub(super) fn base((id, cfg): (&ProviderId, &ProviderConfig)) -> Option<Url> {
+    let text = cfg
+        .base_url
+        .as_deref()
+        .unwrap_or(id.spec().default_base_url);
+    let url = Url::parse(text).ok()?;
+    (url.query().is_none() && url.fragment().is_none() && !url.cannot_be_a_base()).then_some(url)
+}
+
+/// The URL of `path` (which may end in a query) under the base URL `text`, parsed as `base` once when given.
+pub(super) fn url(base: Option<&Url>, text: &str, path: &str) -> Result<Url, String> {
+    let Some(base) = base else {
+        return Url::parse(&format!("{}{path}", text.trim_end_matches('/')))
+            .map_err(|e| e.to_string());
+    };
+    let (path, query) = match path.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path, None),
+    };
+    let mut url = base.clone();
+    url.set_path(&format!("{}{path}", base.path().trim_end_matches('/')));
+    url.set_query(query);
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The URL built on the parsed base is the one parsing the whole text gives.
+    #[test]
+    fn urls_on_a_parsed_base_match_parsing_the_whole_text() {
+        let bases = [
+            "https://api.openai.com/v1",
+            "https://api.openai.com/v1/",
+            "http://127.0.0.1:9801/json/v1",
+            "https://generativelanguage.googleapis.com",
+            "https://bedrock-runtime.us-east-1.amazonaws.com",
+            "http://[::1]:8080/prefix//",
+            "https://xn--bcher-kva.example/v1",
+            "https://BÜCHER.example/v1",
+        ];
+        let paths = [
+            "",
+            "/chat/completions",
+            "/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse",
+            "/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse-stream",
+            "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Ainference-profile%2Fx/converse",
+            "/openai/deployments/gpt%204o/chat/completions?api-version=2024-10-21",
+            "/models?pageToken=a%2Fb&pageSize=1000",
+        ];
+        for text in bases {
+            let base = Url::parse(text).unwrap();
+            for path in paths {
+                let whole = url(None, text, path).unwrap();
+                assert_eq!(
+                    url(Some(&base), text, path).unwrap(),
+                    whole,
+                    "{text} + {path}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_base_with_a_query_is_parsed_per_request() {
+        let cfg = ProviderConfig {
+            base_url: Some("https://h.example/v1?tenant=a".into()),
+            ..ProviderConfig::default()
+        };
+        assert!(base((&ProviderId::OpenAi, &cfg)).is_none());
+        assert!(base((&ProviderId::OpenAi, &ProviderConfig::default())).is_some());
+    }
 }

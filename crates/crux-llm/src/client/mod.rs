@@ -173,7 +173,7 @@ impl ClientBuilder {
     /// Build the client and its shared connection pool (providers whose connect timeout differs from the
     /// client-wide one get a pool of their own, since reqwest sets the connect timeout per pool).
     pub fn build(self) -> Result<Client> {
-        let http = http_client(self.timeouts.connect)?;
+        let http = fixed::http_client(self.timeouts.connect)?;
         let mut providers: Vec<ProviderConfig> = ProviderId::all()
             .iter()
             .map(|_| ProviderConfig::default())
@@ -186,7 +186,7 @@ impl ClientBuilder {
         let mut pools = Vec::with_capacity(providers.len());
         for cfg in &providers {
             pools.push(match cfg.timeouts.map(|t| t.connect) {
-                Some(c) if c != self.timeouts.connect => Some(http_client(c)?),
+                Some(c) if c != self.timeouts.connect => Some(fixed::http_client(c)?),
                 _ => None,
             });
         }
@@ -195,6 +195,11 @@ impl ClientBuilder {
                 http,
                 pools,
                 fixed: fixed_headers(&providers),
+                bases: ProviderId::all()
+                    .iter()
+                    .zip(&providers)
+                    .map(fixed::base)
+                    .collect(),
                 providers,
                 timeouts: self.timeouts,
                 retry: self.retry,
@@ -202,16 +207,6 @@ impl ClientBuilder {
             }),
         })
     }
-}
-
-fn http_client(connect: Duration) -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .connect_timeout(connect)
-        .tcp_nodelay(true)
-        .pool_idle_timeout(Duration::from_secs(90))
-        .user_agent(concat!("crux/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
 }
 
 /// Per provider, the headers of every request (built once; see [`fixed::headers`]).
@@ -232,6 +227,8 @@ struct Inner {
     pools: Vec<Option<reqwest::Client>>,
     /// Per provider: the headers of every request, or why they cannot be built.
     fixed: Vec<std::result::Result<http::HeaderMap, String>>,
+    /// Per provider: its base URL, parsed once (`None`: parsed per request, see [`fixed::url`]).
+    bases: Vec<Option<reqwest::Url>>,
     providers: Vec<ProviderConfig>,
     timeouts: Timeouts,
     retry: RetryPolicy,
@@ -249,7 +246,7 @@ pub struct Client {
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
     pub spec: &'static ProviderSpec,
-    pub url: String,
+    pub url: reqwest::Url,
     pub key: Option<SecretString>,
     /// Every header of the call: the provider's fixed set plus what the call adds (forwarded headers).
     pub headers: http::HeaderMap,
@@ -278,6 +275,7 @@ impl Client {
                 http: self.inner.http.clone(),
                 pools: self.inner.pools.clone(),
                 fixed,
+                bases: self.inner.bases.clone(),
                 providers,
                 timeouts: self.inner.timeouts,
                 retry: self.inner.retry,
@@ -354,7 +352,20 @@ impl Client {
             .map_err(Error::Config)?;
         Ok(Target {
             spec,
-            url: format!("{}{path}", base.trim_end_matches('/')),
+            url: fixed::url(
+                self.inner
+                    .bases
+                    .get(provider.index())
+                    .and_then(Option::as_ref),
+                base,
+                path,
+            )
+            .map_err(|e| {
+                Error::Config(format!(
+                    "invalid base URL for {} ({}): {e}",
+                    spec.id, spec.base_url_env
+                ))
+            })?,
             key,
             headers,
             timeouts: cfg.timeouts.unwrap_or(self.inner.timeouts),

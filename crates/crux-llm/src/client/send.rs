@@ -103,8 +103,8 @@ impl Client {
             headers.clone()
         };
         let request = match body {
-            Some(b) => self.http(provider).post(&target.url).body(b),
-            None => self.http(provider).get(&target.url),
+            Some(b) => self.http(provider).post(target.url.clone()).body(b),
+            None => self.http(provider).get(target.url.clone()),
         }
         .headers(headers);
         let first_byte = Instant::now() + target.timeouts.first_byte;

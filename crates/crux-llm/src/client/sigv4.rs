@@ -57,7 +57,7 @@ pub(crate) fn sign(target: &Target, headers: &HeaderMap, body: Option<&[u8]>) ->
     };
     let signable = SignableRequest::new(
         method,
-        &target.url,
+        target.url.as_str(),
         pairs.into_iter(),
         SignableBody::Bytes(body.unwrap_or_default()),
     )
@@ -89,7 +89,9 @@ mod tests {
         }));
         Target {
             spec,
-            url: "https://bedrock-runtime.eu-west-3.amazonaws.com/model/a.b-v1%3A0/converse".into(),
+            url: "https://bedrock-runtime.eu-west-3.amazonaws.com/model/a.b-v1%3A0/converse"
+                .parse()
+                .unwrap(),
             key: Some(key.to_owned().into()),
             headers: HeaderMap::new(),
             timeouts: crate::client::Timeouts::default(),

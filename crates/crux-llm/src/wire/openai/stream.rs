@@ -1,9 +1,12 @@
 //! OpenAI-family SSE stream → core `StreamEvent`s (tool-call deltas by index, usage anywhere, `[DONE]` terminator).
 
+use std::borrow::Cow;
+
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use super::response::{finish_reason, usage};
-use super::types::{ChatCompletionChunk, ToolCallChunk};
+use super::types::{ToolCallChunk, WireUsage, XGroq};
 use crate::error::{Error, ErrorBody, ErrorCode};
 use crate::providers::ProviderId;
 use crate::scrub::scrub;
@@ -41,7 +44,7 @@ impl StreamState {
         if data.is_empty() {
             return Ok(Flow::Continue);
         }
-        let chunk: ChatCompletionChunk = serde_json::from_str(data).map_err(|e| Error::Decode {
+        let chunk: ChunkIn<'_> = serde_json::from_str(data).map_err(|e| Error::Decode {
             provider: self.provider,
             message: format!("stream chunk is not valid JSON ({e})"),
         })?;
@@ -54,8 +57,8 @@ impl StreamState {
         if !self.started {
             self.started = true;
             out.push(StreamEvent::Start {
-                id: chunk.id.clone(),
-                model: chunk.model.clone(),
+                id: chunk.id.into_owned(),
+                model: chunk.model.into_owned(),
             });
         }
         if let Some(choice) = chunk.choices.into_iter().find(|c| c.index == 0) {
@@ -66,13 +69,15 @@ impl StreamState {
                 .filter(|r| !r.is_empty())
             {
                 out.push(StreamEvent::ReasoningDelta {
-                    text: r,
+                    text: r.into_owned(),
                     signature: None,
                 });
             }
             for text in [d.content, d.refusal].into_iter().flatten() {
                 if !text.is_empty() {
-                    out.push(StreamEvent::TextDelta { text });
+                    out.push(StreamEvent::TextDelta {
+                        text: text.into_owned(),
+                    });
                 }
             }
             for call in d.tool_calls.unwrap_or_default() {
@@ -87,7 +92,7 @@ impl StreamState {
                             .into(),
                     });
                 }
-                self.finish = Some(reason);
+                self.finish = Some(reason.into_owned());
             }
         }
         let groq_usage = chunk.x_groq.and_then(|x| x.usage);
@@ -143,6 +148,56 @@ impl StreamState {
             message: scrub(parsed.message.as_deref().unwrap_or("mid-stream error"), &[]),
         }
     }
+}
+
+/// A `chat.completion.chunk` as read (the wire type is [`super::types::ChatCompletionChunk`]): strings are borrowed
+/// from the frame where they need no unescaping, and what the decoder does not use (`object`, `created`, `role`,
+/// `system_fingerprint`, …) is skipped instead of copied. Defaults and nulls are those of the wire type.
+#[derive(Deserialize)]
+struct ChunkIn<'a> {
+    #[serde(default, borrow)]
+    id: Cow<'a, str>,
+    #[serde(default, borrow)]
+    model: Cow<'a, str>,
+    #[serde(default, borrow)]
+    choices: Vec<ChoiceIn<'a>>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+    #[serde(default)]
+    x_groq: Option<XGroq>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct ChoiceIn<'a> {
+    #[serde(default)]
+    index: u32,
+    #[serde(default, borrow)]
+    delta: DeltaIn<'a>,
+    #[serde(default, borrow, deserialize_with = "text")]
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Default, Deserialize)]
+struct DeltaIn<'a> {
+    #[serde(default, borrow, deserialize_with = "text")]
+    content: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "text")]
+    refusal: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "text")]
+    reasoning_content: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "text")]
+    reasoning: Option<Cow<'a, str>>,
+    #[serde(default)]
+    tool_calls: Option<Vec<ToolCallChunk>>,
+}
+
+/// An optional string, borrowed when it has no escapes (serde's `Cow` alone always copies inside an `Option`).
+fn text<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    #[derive(Deserialize)]
+    struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+    Ok(Option::<Text<'a>>::deserialize(d)?.map(|t| t.0))
 }
 
 #[cfg(test)]

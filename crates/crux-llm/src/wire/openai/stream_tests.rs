@@ -159,3 +159,33 @@ fn invalid_json_is_a_decode_error() {
     let (_, flow) = run(ProviderId::OpenAi, &[r#"{"id": "broken", "choices": ["#]);
     assert!(matches!(flow, Err(Error::Decode { .. })));
 }
+
+/// Escaped and plain strings, nulls and fields the decoder skips read the same as through the wire type.
+#[test]
+fn escaped_text_nulls_and_skipped_fields() {
+    let (out, flow) = run(
+        ProviderId::OpenAi,
+        &[
+            r#"{"id":"c\u00e9","object":"chat.completion.chunk","created":1,"model":"m","system_fingerprint":null,"choices":[{"index":0,"delta":{"role":"assistant","content":null,"refusal":null},"logprobs":null,"finish_reason":null}]}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":{"content":"say \"hi\"\n"},"finish_reason":null}]}"#,
+            r#"{"id":"c1","choices":[{"index":0,"delta":{"content":"plain"},"finish_reason":"st\u006fp"}],"usage":null}"#,
+            "[DONE]",
+        ],
+    );
+    assert_eq!(flow.unwrap(), Flow::Done(FinishReason::Stop));
+    assert_eq!(
+        out,
+        vec![
+            StreamEvent::Start {
+                id: "cé".into(),
+                model: "m".into()
+            },
+            StreamEvent::TextDelta {
+                text: "say \"hi\"\n".into()
+            },
+            StreamEvent::TextDelta {
+                text: "plain".into()
+            },
+        ]
+    );
+}
