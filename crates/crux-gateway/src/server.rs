@@ -317,7 +317,8 @@ impl Tracker {
     /// least every `min(header, idle)`, so a phase that began after one look is seen at the next, before its
     /// deadline (each phase lasts at least that long), and it then sleeps until that deadline exactly.
     async fn expired(&self, limits: Limits) {
-        let period = limits.header.min(limits.idle);
+        // (At least 1 ms: a zero timeout, possible through the library, must not spin while a request is served.)
+        let period = limits.header.min(limits.idle).max(Duration::from_millis(1));
         let sleep = tokio::time::sleep(period);
         tokio::pin!(sleep);
         loop {

@@ -353,8 +353,8 @@ impl Writer {
     /// Waits for `fut` while moving records from the channel into the backlog (up to the memory bound) and watching
     /// for shutdown. `Ok(None)` when `ready` holds first; `Err` when the shutdown deadline passes first.
     ///
-    /// With an empty backlog (or while shutting down) the writer receives each record as it comes; once it holds
-    /// some, it takes the channel's records in bulk — when a sender sees a full batch waiting (`want`) or every
+    /// Idle (or while shutting down) the writer receives each record as it comes; once it holds some (or writes a
+    /// batch), it takes the channel's records in bulk — when a sender sees a full batch waiting (`want`) or every
     /// `flush_interval` — so a steady stream of requests does not wake it once per record.
     async fn during<F: Future>(
         &mut self,
@@ -375,7 +375,8 @@ impl Writer {
             };
             let deadline = self.deadline;
             let open = room > 0 && !self.closed;
-            let eager = self.backlog.is_empty() || deadline.is_some();
+            // Idle (nothing held, not even a batch being written) or shutting down: take each record at once.
+            let eager = (self.backlog.is_empty() && self.held == 0) || deadline.is_some();
             let want = if eager || !open {
                 usize::MAX
             } else {

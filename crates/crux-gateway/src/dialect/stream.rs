@@ -152,14 +152,14 @@ impl StreamBody {
                     _ => {}
                 }
                 match &self.frames {
-                    Some(frames) => out.extend_from_slice(&frames.take().unwrap_or_default()),
+                    Some(frames) => frames.take_into(out),
                     None => self.encoder.encode(&ev, out),
                 }
             }
             Some(Err(e)) => {
                 let forwarded_upstream_error = match &self.frames {
                     Some(frames) => {
-                        out.extend_from_slice(&frames.take().unwrap_or_default());
+                        frames.take_into(out);
                         // The upstream's own in-band error frame was just forwarded as received.
                         matches!(e.root(), Error::InBand { .. })
                     }

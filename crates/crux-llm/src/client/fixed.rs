@@ -95,6 +95,15 @@ pub(super) fn insert(h: &mut HeaderMap, name: &str, value: &str) -> Result<(), S
     Ok(())
 }
 
+/// Per provider, the headers of every request (see [`headers`]).
+pub(super) fn all_headers(providers: &[ProviderConfig]) -> Vec<Result<HeaderMap, String>> {
+    ProviderId::all()
+        .iter()
+        .zip(providers)
+        .map(|(id, cfg)| headers(id.spec(), cfg))
+        .collect()
+}
+
 /// An HTTP client with the gateway's settings: keep-alive pool, `TCP_NODELAY`, the connect timeout.
 pub(super) fn http_client(connect: Duration) -> CruxResult<reqwest::Client> {
     reqwest::Client::builder()
@@ -118,8 +127,8 @@ pub(super) fn base((id, cfg): (&ProviderId, &ProviderConfig)) -> Option<Url> {
 }
 
 /// The URL of `path` (which may end in a query) under the base URL `text`, parsed as `base` once when given.
-pub(super) fn url(base: Option<&Url>, text: &str, path: &str) -> Result<Url, String> {
-    let Some(base) = base else {
+pub(super) fn url(base: Option<&Option<Url>>, text: &str, path: &str) -> Result<Url, String> {
+    let Some(base) = base.and_then(Option::as_ref) else {
         return Url::parse(&format!("{}{path}", text.trim_end_matches('/')))
             .map_err(|e| e.to_string());
     };
@@ -163,6 +172,7 @@ mod tests {
             let base = Url::parse(text).unwrap();
             for path in paths {
                 let whole = url(None, text, path).unwrap();
+                let base = Some(base.clone());
                 assert_eq!(
                     url(Some(&base), text, path).unwrap(),
                     whole,

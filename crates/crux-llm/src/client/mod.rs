@@ -194,7 +194,7 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 http,
                 pools,
-                fixed: fixed_headers(&providers),
+                fixed: fixed::all_headers(&providers),
                 bases: ProviderId::all()
                     .iter()
                     .zip(&providers)
@@ -207,17 +207,6 @@ impl ClientBuilder {
             }),
         })
     }
-}
-
-/// Per provider, the headers of every request (built once; see [`fixed::headers`]).
-fn fixed_headers(
-    providers: &[ProviderConfig],
-) -> Vec<std::result::Result<http::HeaderMap, String>> {
-    ProviderId::all()
-        .iter()
-        .zip(providers)
-        .map(|(id, cfg)| fixed::headers(id.spec(), cfg))
-        .collect()
 }
 
 #[derive(Debug)]
@@ -352,15 +341,7 @@ impl Client {
             .map_err(Error::Config)?;
         Ok(Target {
             spec,
-            url: fixed::url(
-                self.inner
-                    .bases
-                    .get(provider.index())
-                    .and_then(Option::as_ref),
-                base,
-                path,
-            )
-            .map_err(|e| {
+            url: fixed::url(self.inner.bases.get(provider.index()), base, path).map_err(|e| {
                 Error::Config(format!(
                     "invalid base URL for {} ({}): {e}",
                     spec.id, spec.base_url_env

@@ -2,7 +2,6 @@
 //! that carry meaning, and the upstream's answer handed back as received — the body of a non-streamed call, or the
 //! SSE frames of a stream (data bytes untouched) — while the usual decoders tap it for usage, text and the finish.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -30,7 +29,8 @@ pub struct RawRequest {
 /// SSE frames of a passed-through stream, shared between the stream driver and its consumer.
 #[derive(Debug, Clone, Default)]
 pub struct RawFrames {
-    queue: Arc<Mutex<VecDeque<Bytes>>>,
+    /// The frames captured and not yet taken, as they will be sent.
+    queue: Arc<Mutex<Vec<u8>>>,
     /// Drop the usage-only Chat Completions chunk the gateway asked for on the caller's behalf.
     drop_usage_only: bool,
 }
@@ -44,7 +44,9 @@ impl RawFrames {
         {
             return;
         }
-        let mut out = Vec::with_capacity(ev.data.len() + 32);
+        let Ok(mut out) = self.queue.lock() else {
+            return;
+        };
         if let Some(name) = &ev.event {
             out.extend_from_slice(b"event: ");
             out.extend_from_slice(name.as_bytes());
@@ -56,24 +58,13 @@ impl RawFrames {
             out.push(b'\n');
         }
         out.push(b'\n');
-        if let Ok(mut q) = self.queue.lock() {
-            q.push_back(Bytes::from(out));
-        }
     }
 
-    /// Everything captured since the last call, concatenated (`None` when nothing is waiting).
-    pub fn take(&self) -> Option<Bytes> {
-        let mut q = self.queue.lock().ok()?;
-        match q.len() {
-            0 => None,
-            1 => q.pop_front(),
-            _ => {
-                let mut all = Vec::with_capacity(q.iter().map(Bytes::len).sum());
-                for b in q.drain(..) {
-                    all.extend_from_slice(&b);
-                }
-                Some(Bytes::from(all))
-            }
+    /// Appends everything captured since the last call to `out` (one copy, straight into the caller's frame).
+    pub fn take_into(&self, out: &mut Vec<u8>) {
+        if let Ok(mut q) = self.queue.lock() {
+            out.extend_from_slice(&q);
+            q.clear();
         }
     }
 }

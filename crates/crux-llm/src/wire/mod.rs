@@ -6,6 +6,7 @@
 
 pub mod anthropic;
 pub mod bedrock;
+pub(crate) mod borrowed;
 pub mod call_id;
 pub mod gemini;
 pub mod native;

@@ -1,5 +1,9 @@
 //! Anthropic named SSE events → core `StreamEvent`s (`message_stop` terminator, `ping` ignored, `error` in-band).
 
+use std::borrow::Cow;
+
+use serde::Deserialize;
+
 use super::response::{error_code, stop_reason, usage};
 use super::types::{Block, BlockDelta, StreamData, WireUsage};
 use crate::decode::SseEvent;
@@ -40,6 +44,14 @@ impl StreamState {
     pub fn on_event(&mut self, ev: &SseEvent, out: &mut Vec<StreamEvent>) -> Result<Flow> {
         if ev.data.trim().is_empty() {
             return Ok(Flow::Continue);
+        }
+        // Most frames are deltas: read them flat and borrowed; anything else (or a delta this cannot read) goes the
+        // general way, which also gives the error.
+        if ev.event.as_deref() == Some("content_block_delta")
+            && let Ok(d) = serde_json::from_str::<DeltaEvent<'_>>(&ev.data)
+            && let Some(flow) = self.on_delta(d, out)
+        {
+            return Ok(flow);
         }
         let data: StreamData = serde_json::from_str(&ev.data).map_err(|e| Error::Decode {
             provider: self.provider,
@@ -127,6 +139,81 @@ impl StreamState {
         }
         Ok(Flow::Continue)
     }
+}
+
+impl StreamState {
+    /// A `content_block_delta` read flat; `None` when it is not one the general reading would accept the same way.
+    fn on_delta(&mut self, d: DeltaEvent<'_>, out: &mut Vec<StreamEvent>) -> Option<Flow> {
+        if d.kind != "content_block_delta" {
+            return None;
+        }
+        let FlatDelta {
+            kind,
+            text,
+            partial_json,
+            thinking,
+            signature,
+        } = d.delta;
+        match kind.as_ref() {
+            "text_delta" => {
+                let text = text?;
+                if !text.is_empty() {
+                    out.push(StreamEvent::TextDelta {
+                        text: text.into_owned(),
+                    });
+                }
+            }
+            "input_json_delta" => {
+                let json = partial_json?;
+                if let Some(ordinal) = self.tool_ordinal(d.index)
+                    && !json.is_empty()
+                {
+                    out.push(StreamEvent::ToolCallDelta {
+                        index: ordinal,
+                        id: None,
+                        name: None,
+                        args_fragment: json.into_owned(),
+                        signature: None,
+                    });
+                }
+            }
+            "thinking_delta" => out.push(StreamEvent::ReasoningDelta {
+                text: thinking?.into_owned(),
+                signature: None,
+            }),
+            "signature_delta" => out.push(StreamEvent::ReasoningDelta {
+                text: String::new(),
+                signature: Some(signature?.into_owned()),
+            }),
+            _ => {}
+        }
+        Some(Flow::Continue)
+    }
+}
+
+/// `content_block_delta` as read on the hot path (the general type is [`StreamData::ContentBlockDelta`]): the
+/// delta's fields side by side instead of a tagged enum, which serde would buffer before choosing its variant.
+#[derive(Deserialize)]
+struct DeltaEvent<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    index: u32,
+    #[serde(borrow)]
+    delta: FlatDelta<'a>,
+}
+
+#[derive(Deserialize)]
+struct FlatDelta<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default, borrow, deserialize_with = "crate::wire::borrowed::opt_text")]
+    text: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "crate::wire::borrowed::opt_text")]
+    partial_json: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "crate::wire::borrowed::opt_text")]
+    thinking: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "crate::wire::borrowed::opt_text")]
+    signature: Option<Cow<'a, str>>,
 }
 
 #[cfg(test)]

@@ -101,3 +101,42 @@ event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
     let (_, flow) = run(body);
     assert_eq!(flow.unwrap(), Flow::Done(FinishReason::Stop));
 }
+
+/// The flat reading of `content_block_delta` gives what the general one gives, and leaves what it cannot read (a
+/// missing field, another type) to the general one, errors included.
+#[test]
+fn deltas_read_flat_match_the_general_reading() {
+    let frames = [
+        r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"plain"}}"#,
+        r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"say \"hi\"\n\u00e9"}}"#,
+        r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":""}}"#,
+        r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"a\":"}}"#,
+        r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hm"}}"#,
+        r#"{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EqQB"}}"#,
+        r#"{"type":"content_block_delta","index":0,"delta":{"type":"citations_delta","citation":{}}}"#,
+        r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta"}}"#,
+        r#"{"type":"content_block_delta","delta":{"type":"text_delta","text":"x"}}"#,
+        r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":7}}"#,
+        r#"{"type":"ping"}"#,
+    ];
+    let tool_start = SseEvent {
+        event: Some("content_block_start".into()),
+        data: r#"{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"t","name":"f","input":{}}}"#.into(),
+        ..SseEvent::default()
+    };
+    for data in frames {
+        let read = |event: Option<&str>| {
+            let mut s = StreamState::new(ProviderId::Anthropic);
+            let mut out = Vec::new();
+            s.on_event(&tool_start, &mut out).unwrap();
+            let ev = SseEvent {
+                event: event.map(str::to_owned),
+                data: data.into(),
+                ..SseEvent::default()
+            };
+            let flow = s.on_event(&ev, &mut out).map_err(|e| e.to_string());
+            (out, flow)
+        };
+        assert_eq!(read(Some("content_block_delta")), read(None), "{data}");
+    }
+}

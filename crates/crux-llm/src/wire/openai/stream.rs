@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::response::{finish_reason, usage};
@@ -175,29 +175,22 @@ struct ChoiceIn<'a> {
     index: u32,
     #[serde(default, borrow)]
     delta: DeltaIn<'a>,
-    #[serde(default, borrow, deserialize_with = "text")]
+    #[serde(default, borrow, deserialize_with = "crate::wire::borrowed::opt_text")]
     finish_reason: Option<Cow<'a, str>>,
 }
 
 #[derive(Default, Deserialize)]
 struct DeltaIn<'a> {
-    #[serde(default, borrow, deserialize_with = "text")]
+    #[serde(default, borrow, deserialize_with = "crate::wire::borrowed::opt_text")]
     content: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "text")]
+    #[serde(default, borrow, deserialize_with = "crate::wire::borrowed::opt_text")]
     refusal: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "text")]
+    #[serde(default, borrow, deserialize_with = "crate::wire::borrowed::opt_text")]
     reasoning_content: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "text")]
+    #[serde(default, borrow, deserialize_with = "crate::wire::borrowed::opt_text")]
     reasoning: Option<Cow<'a, str>>,
     #[serde(default)]
     tool_calls: Option<Vec<ToolCallChunk>>,
-}
-
-/// An optional string, borrowed when it has no escapes (serde's `Cow` alone always copies inside an `Option`).
-fn text<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
-    #[derive(Deserialize)]
-    struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
-    Ok(Option::<Text<'a>>::deserialize(d)?.map(|t| t.0))
 }
 
 #[cfg(test)]
