@@ -70,50 +70,87 @@ fn model_label(o: &Outcome) -> &str {
     }
 }
 
-/// The metric series of one request, into the gateway's recorder (no shared lock: the recorder shards).
+/// The metric series of one request, into the gateway's recorder (no shared lock: the recorder shards). The
+/// handles every request records are cached per series on the worker thread ([`crate::telemetry::series`]); the
+/// rare ones (errors, retries, fallbacks, cache results) go through the macros.
 fn metrics(state: &AppState, o: &Outcome, cost: Option<f64>) {
+    let t = &state.telemetry;
     let provider = o.target.as_ref().map_or("none", |t| t.provider.as_str());
-    let model = model_label(o).to_owned();
+    let model = model_label(o);
     let route = o.route;
     let status = if o.error.is_none() { "ok" } else { "error" };
-    state.telemetry.record(|| {
-        metrics::counter!(catalog::REQUESTS, "provider" => provider, "model" => model.clone(),
-            "route" => route, "status" => status)
+    let s = t.series(provider, model, route, status);
+    s.requests
+        .get_or_init(|| {
+            t.record(|| {
+                metrics::counter!(catalog::REQUESTS, "provider" => provider,
+            "model" => model.to_owned(), "route" => route, "status" => status)
+            })
+        })
         .increment(1);
+    s.duration
+        .get_or_init(|| {
+            t.record(|| metrics::histogram!(catalog::REQUEST_DURATION, "route" => route))
+        })
+        .record(o.latency);
+    // The overhead histogram is the access layer's (it sees the request from its arrival to its answer).
+    if let Some(up) = o.upstream {
+        s.upstream
+            .get_or_init(|| {
+                t.record(|| metrics::histogram!(catalog::UPSTREAM_DURATION, "provider" => provider))
+            })
+            .record(up);
+    }
+    if let Some(ttft) = o.ttft {
+        s.ttft
+            .get_or_init(|| t.record(|| metrics::histogram!(catalog::TTFT, "provider" => provider)))
+            .record(ttft);
+        if let Some(n) = o.usage.completion.filter(|n| *n > 1) {
+            #[allow(clippy::cast_precision_loss)]
+            let per = o.latency.saturating_sub(ttft).as_secs_f64() / (n - 1) as f64;
+            s.tpot
+                .get_or_init(|| {
+                    t.record(|| metrics::histogram!(catalog::TPOT, "provider" => provider))
+                })
+                .record(per);
+        }
+    }
+    let kinds = [
+        ("prompt", o.usage.prompt),
+        ("completion", o.usage.completion),
+        ("cached", o.usage.cached_prompt),
+    ];
+    for ((kind, n), cell) in kinds.into_iter().zip(&s.tokens) {
+        if let Some(n) = n.filter(|n| *n > 0) {
+            cell.get_or_init(|| {
+                t.record(|| {
+                    metrics::counter!(catalog::TOKENS, "kind" => kind,
+                    "provider" => provider, "model" => model.to_owned())
+                })
+            })
+            .increment(n);
+        }
+    }
+    if let Some(usd) = cost.filter(|c| *c > 0.0) {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let micros = (usd * 1e6).round() as u64;
+        s.cost
+            .get_or_init(|| {
+                t.record(|| {
+                    metrics::counter!(catalog::COST, "provider" => provider,
+                    "model" => model.to_owned())
+                })
+            })
+            .increment(micros);
+    }
+    if o.error.is_none() && o.retries.is_empty() && o.fallbacks == 0 && state.cache.is_none() {
+        return;
+    }
+    t.record(|| {
         if let Some((code, _)) = &o.error {
             metrics::counter!(catalog::ERRORS, "provider" => provider, "route" => route,
                 "code" => code.as_str())
             .increment(1);
-        }
-        metrics::histogram!(catalog::REQUEST_DURATION, "route" => route).record(o.latency);
-        // The overhead histogram is the access layer's (it sees the request from its arrival to its answer).
-        if let Some(up) = o.upstream {
-            metrics::histogram!(catalog::UPSTREAM_DURATION, "provider" => provider).record(up);
-        }
-        if let Some(ttft) = o.ttft {
-            metrics::histogram!(catalog::TTFT, "provider" => provider).record(ttft);
-            if let Some(n) = o.usage.completion.filter(|n| *n > 1) {
-                #[allow(clippy::cast_precision_loss)]
-                let per = o.latency.saturating_sub(ttft).as_secs_f64() / (n - 1) as f64;
-                metrics::histogram!(catalog::TPOT, "provider" => provider).record(per);
-            }
-        }
-        for (kind, n) in [
-            ("prompt", o.usage.prompt),
-            ("completion", o.usage.completion),
-            ("cached", o.usage.cached_prompt),
-        ] {
-            if let Some(n) = n.filter(|n| *n > 0) {
-                metrics::counter!(catalog::TOKENS, "kind" => kind, "provider" => provider,
-                    "model" => model.clone())
-                .increment(n);
-            }
-        }
-        if let Some(usd) = cost.filter(|c| *c > 0.0) {
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let micros = (usd * 1e6).round() as u64;
-            metrics::counter!(catalog::COST, "provider" => provider, "model" => model.clone())
-                .increment(micros);
         }
         for (p, cause) in &o.retries {
             metrics::counter!(catalog::RETRIES, "provider" => p.as_str(), "reason" => cause.as_str())
@@ -138,7 +175,7 @@ fn finalize(o: &Outcome, cost: Option<f64>) {
         } else {
             "chat"
         },
-        model: o.model_name.chars().take(128).collect(),
+        model: crate::head(&o.model_name, 128).to_owned(),
         provider: o.target.as_ref().map(|t| t.provider.as_str()),
         target: o.target.as_ref().map(ToString::to_string),
         error_code: o.error.as_ref().map(|(c, _)| c.as_str()),

@@ -6,9 +6,8 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::Response;
 use bytes::BytesMut;
 use crux_llm::{ChatRequest, ErrorCode, Part, Role};
@@ -52,7 +51,11 @@ fn busy(dialect: Dialect) -> Response {
 
 /// Admit large bodies against the budget, refuse an announced size over the body limit before reading it, and
 /// read an admitted body into one buffer; small bodies pass untouched.
-pub(crate) async fn gate(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+pub(crate) async fn gate(
+    state: &AppState,
+    req: Request,
+    next: impl AsyncFnOnce(Request) -> Response,
+) -> Response {
     let dialect = crate::dialect_of(req.uri().path());
     let limit = state.config.body_limit;
     let announced = req
@@ -62,8 +65,8 @@ pub(crate) async fn gate(State(state): State<Arc<AppState>>, req: Request, next:
     let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
     match announced {
         Some(n) if n > limit => return too_large(dialect),
-        Some(n) if n < LARGE_BODY_BYTES => return next.run(req).await,
-        None if !chunked => return next.run(req).await,
+        Some(n) if n < LARGE_BODY_BYTES => return next(req).await,
+        None if !chunked => return next(req).await,
         _ => {}
     }
     let (parts, body) = req.into_parts();
@@ -84,7 +87,7 @@ pub(crate) async fn gate(State(state): State<Arc<AppState>>, req: Request, next:
     let permit = if ended {
         None
     } else {
-        match admit(&state, announced.unwrap_or(limit)).await {
+        match admit(state, announced.unwrap_or(limit)).await {
             Some(p) => Some(p),
             None => return busy(dialect),
         }
@@ -98,9 +101,7 @@ pub(crate) async fn gate(State(state): State<Arc<AppState>>, req: Request, next:
         }
         buf.extend_from_slice(&chunk);
     }
-    let resp = next
-        .run(Request::from_parts(parts, Body::from(buf.freeze())))
-        .await;
+    let resp = next(Request::from_parts(parts, Body::from(buf.freeze()))).await;
     drop(permit);
     resp
 }

@@ -98,16 +98,7 @@ pub fn build_router(state: Arc<AppState>) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
-            big_body::gate,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&state),
-            ui::session_auth,
-        ))
-        .layer(axum::middleware::from_fn(too_large_in_dialect))
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&state),
-            access,
+            front,
         ))
         .layer(cors)
         .with_state(state)
@@ -190,18 +181,35 @@ async fn metrics(
     resp
 }
 
-/// Request id, span, in-flight gauge, `x-crux-overhead-ms` and the access log line, around every route.
-async fn access(
+/// What runs around every route, outermost first, in one layer (each `from_fn` layer costs a boxed future and a
+/// clone of the route per request): the access layer (request id, span, in-flight gauge, `x-crux-overhead-ms`, the
+/// access line), axum's body-limit rejection in the caller's dialect, a console session's admin auth, and the
+/// large-body gate.
+async fn front(
     State(state): State<Arc<AppState>>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    telemetry::access::serve(&state.telemetry, req, next).await
+    let state = &*state;
+    telemetry::access::serve(&state.telemetry, req, async |req| {
+        let dialect = dialect_of(req.uri().path());
+        let resp = ui::session_auth(state, req, async |req| {
+            big_body::gate(state, req, async |req| next.run(req).await).await
+        })
+        .await;
+        too_large_in_dialect(resp, dialect)
+    })
+    .await
 }
 
 async fn not_found(uri: axum::http::Uri) -> Response {
     let dialect = dialect_of(uri.path());
     ApiError::not_found(format!("no route for {}", uri.path())).render(dialect)
+}
+
+/// The first `chars` characters of `s` (a bounded copy for logs and labels, without copying char by char).
+pub(crate) fn head(s: &str, chars: usize) -> &str {
+    s.char_indices().nth(chars).map_or(s, |(i, _)| &s[..i])
 }
 
 /// The dialect a path speaks.
@@ -216,12 +224,7 @@ fn dialect_of(path: &str) -> Dialect {
 }
 
 /// axum's body-limit rejection is plain text; answer it in the caller's dialect instead.
-async fn too_large_in_dialect(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let dialect = dialect_of(req.uri().path());
-    let resp = next.run(req).await;
+fn too_large_in_dialect(resp: Response, dialect: Dialect) -> Response {
     if resp.status() != StatusCode::PAYLOAD_TOO_LARGE
         || resp
             .headers()
@@ -257,4 +260,17 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let limits = server::Limits::of(&state.config);
     server::run(listener, build_router(state), limits, shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn head_counts_characters_not_bytes() {
+        assert_eq!(super::head("abc", 5), "abc");
+        assert_eq!(super::head("abc", 3), "abc");
+        assert_eq!(super::head("abc", 2), "ab");
+        assert_eq!(super::head("äöü", 2), "äö");
+        assert_eq!(super::head("ab", 0), "");
+        assert_eq!(super::head("", 3), "");
+    }
 }

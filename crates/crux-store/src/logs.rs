@@ -173,7 +173,11 @@ pub(crate) fn chat_values(log: &ChatLog, import_key: Option<String>) -> Vec<Valu
         Value::Text(log.virtual_key_id.clone()),
         Value::Text(log.request_text.clone()),
         Value::Text(log.response_text.clone()),
-        Value::Text(log.metadata.as_ref().map(|m| m.to_string())),
+        Value::Text(
+            log.metadata
+                .as_ref()
+                .and_then(|m| serde_json::to_string(m).ok()),
+        ),
         Value::Text(import_key),
     ]
 }

@@ -180,7 +180,7 @@ pub fn session_headers(headers: &HeaderMap) -> Vec<(&'static str, String)> {
         .iter()
         .filter_map(|name| {
             let v = headers.get(*name)?.to_str().ok()?.trim();
-            (!v.is_empty()).then(|| (*name, v.chars().take(200).collect()))
+            (!v.is_empty()).then(|| (*name, crate::head(v, 200).to_owned()))
         })
         .collect()
 }

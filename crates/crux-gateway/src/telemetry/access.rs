@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::Response;
 use futures_util::StreamExt as _;
 use metrics::Gauge;
@@ -164,7 +163,11 @@ impl Drop for Done {
 }
 
 /// Serve `req` through `next` with a request id, a trace, the in-flight gauge, overhead and the access line.
-pub async fn serve(telemetry: &Telemetry, req: Request, next: Next) -> Response {
+pub async fn serve(
+    telemetry: &Telemetry,
+    req: Request,
+    next: impl AsyncFnOnce(Request) -> Response,
+) -> Response {
     let started = Instant::now();
     let id = req
         .headers()
@@ -176,7 +179,7 @@ pub async fn serve(telemetry: &Telemetry, req: Request, next: Next) -> Response 
         .get("x-session-id")
         .and_then(valid_id)
         .map(str::to_owned);
-    let path: String = req.uri().path().chars().take(256).collect();
+    let path = crate::head(req.uri().path(), 256).to_owned();
     let method = req.method().as_str().to_owned();
     let spans = telemetry.spans().cloned();
     let ctx = Arc::new(RequestCtx {
@@ -198,7 +201,7 @@ pub async fn serve(telemetry: &Telemetry, req: Request, next: Next) -> Response 
         path,
         status: None,
     };
-    let mut resp = SCOPE.scope(Arc::clone(&ctx), next.run(req)).await;
+    let mut resp = SCOPE.scope(Arc::clone(&ctx), next(req)).await;
     done.status = Some(resp.status());
     if !is_stream(&resp) {
         if let Some(overhead) = set_headers(resp.headers_mut(), &ctx, started) {

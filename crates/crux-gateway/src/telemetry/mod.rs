@@ -10,6 +10,7 @@ pub mod otel_bridge;
 pub mod otlp;
 pub mod push;
 pub mod record;
+pub mod series;
 pub mod span_export;
 pub mod spans;
 
@@ -103,6 +104,8 @@ pub struct Telemetry {
     )>,
     spans: Option<Arc<span_export::Spans>>,
     live: Live,
+    /// This recorder's identity in the per-thread series caches ([`series`]).
+    owner: Arc<()>,
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -272,6 +275,7 @@ impl Telemetry {
             otel,
             spans: None,
             live,
+            owner: Arc::new(()),
         }
     }
 
@@ -291,6 +295,18 @@ impl Telemetry {
     /// record here; without any exporter they cost a no-op call).
     pub fn record<T>(&self, f: impl FnOnce() -> T) -> T {
         metrics::with_local_recorder(&*self.recorder, f)
+    }
+
+    /// The handles of a request's (provider, model, route, status) series, cached on this thread; each handle is
+    /// made with [`Self::record`] on its first use.
+    pub fn series(
+        &self,
+        provider: &'static str,
+        model: &str,
+        route: &'static str,
+        status: &'static str,
+    ) -> std::rc::Rc<series::Series> {
+        series::lookup(&self.owner, provider, model, route, status)
     }
 
     /// A shared handle to the recorder, e.g. to install it as the process's global recorder.

@@ -188,16 +188,16 @@ fn csrf_ok(headers: &HeaderMap, csrf: &str) -> bool {
 /// state-changing method carries the session's CSRF token (`403` otherwise); its answer is never cached. A
 /// request that presents a key is left alone, and an unknown or expired cookie changes nothing (so `401`).
 pub async fn session_auth(
-    State(state): State<Arc<AppState>>,
+    state: &AppState,
     mut req: axum::extract::Request,
-    next: axum::middleware::Next,
+    next: impl AsyncFnOnce(axum::extract::Request) -> Response,
 ) -> Response {
     let console = req.uri().path().starts_with("/api/") && presented_key(req.headers()).is_none();
     let csrf = console
         .then(|| session_id(req.headers()).and_then(|id| state.ui_sessions.csrf(id)))
         .flatten();
     let (Some(csrf), Some(master)) = (csrf, &state.config.master_key) else {
-        return next.run(req).await;
+        return next(req).await;
     };
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe && !csrf_ok(req.headers(), &csrf) {
@@ -205,11 +205,11 @@ pub async fn session_auth(
     }
     let Ok(mut bearer) = HeaderValue::from_str(&format!("Bearer {}", master.expose_secret()))
     else {
-        return next.run(req).await;
+        return next(req).await;
     };
     bearer.set_sensitive(true);
     req.headers_mut().insert(header::AUTHORIZATION, bearer);
-    let mut resp = next.run(req).await;
+    let mut resp = next(req).await;
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp

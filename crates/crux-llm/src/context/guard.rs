@@ -95,7 +95,10 @@ impl GuardConfig {
     /// The rule for `model` reached through the route `route` (an alias name), most specific level first.
     pub fn rule_for_route(&self, route: Option<&str>, model: &ModelId) -> GuardRule {
         let levels: Vec<&GuardRule> = [
-            self.models.get(&model.to_string()),
+            // Most configs name no model: no name is formatted for them.
+            (!self.models.is_empty())
+                .then(|| self.models.get(&model.to_string()))
+                .flatten(),
             route.and_then(|r| self.routes.get(r)),
             self.providers.get(&model.provider),
             Some(&self.default),
