@@ -3,7 +3,10 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderName};
+
+/// Anthropic's key header (its SDKs send the key here instead of `Authorization`).
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 use secrecy::ExposeSecret;
 
 use crate::error::ApiError;
@@ -55,7 +58,7 @@ pub fn presented_key(headers: &HeaderMap) -> Option<&str> {
     bearer
         .or_else(|| {
             headers
-                .get("x-api-key")
+                .get(X_API_KEY)
                 .and_then(|v| v.to_str().ok())
                 .map(str::trim)
         })

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::Response;
 pub use crux_llm::client::RawRequest;
 use crux_llm::{
@@ -153,8 +153,8 @@ pub fn raw_request(wire: Wire, headers: &HeaderMap, body: bytes::Bytes) -> RawRe
     let forwarded = crux_llm::wire::passthrough::FORWARDED_HEADERS
         .iter()
         .filter_map(|name| {
-            let v = headers.get(*name)?.to_str().ok()?;
-            Some(((*name).to_owned(), v.to_owned()))
+            let v = headers.get(name)?.to_str().ok()?;
+            Some((name.as_str().to_owned(), v.to_owned()))
         })
         .collect();
     RawRequest {
@@ -164,14 +164,17 @@ pub fn raw_request(wire: Wire, headers: &HeaderMap, body: bytes::Bytes) -> RawRe
     }
 }
 
+/// The target that served a request.
+pub(crate) const TARGET: HeaderName = HeaderName::from_static("x-crux-target");
+
 /// Headers that identify a client's session, first the one used as `session_id` in the chat log.
-const SESSION_HEADERS: &[&str] = &[
-    "x-claude-code-session-id",
-    "session_id",
-    "x-session-id",
-    "conversation_id",
-    "x-codex-window-id",
-    "x-codex-turn-id",
+static SESSION_HEADERS: [HeaderName; 6] = [
+    HeaderName::from_static("x-claude-code-session-id"),
+    HeaderName::from_static("session_id"),
+    HeaderName::from_static("x-session-id"),
+    HeaderName::from_static("conversation_id"),
+    HeaderName::from_static("x-codex-window-id"),
+    HeaderName::from_static("x-codex-turn-id"),
 ];
 
 /// The session headers a request carries (bounded: 200 characters each).
@@ -179,8 +182,8 @@ pub fn session_headers(headers: &HeaderMap) -> Vec<(&'static str, String)> {
     SESSION_HEADERS
         .iter()
         .filter_map(|name| {
-            let v = headers.get(*name)?.to_str().ok()?.trim();
-            (!v.is_empty()).then(|| (*name, crate::head(v, 200).to_owned()))
+            let v = headers.get(name)?.to_str().ok()?.trim();
+            (!v.is_empty()).then(|| (name.as_str(), crate::head(v, 200).to_owned()))
         })
         .collect()
 }
@@ -394,7 +397,7 @@ pub fn bytes_response(bytes: bytes::Bytes, target: &ModelId) -> Response {
         HeaderValue::from_static("application/json"),
     );
     if let Ok(v) = HeaderValue::from_str(&target.to_string()) {
-        resp.headers_mut().insert("x-crux-target", v);
+        resp.headers_mut().insert(TARGET, v);
     }
     resp
 }

@@ -254,10 +254,10 @@ pub fn response(
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     if let Ok(v) = HeaderValue::from_str(&routed.target.to_string()) {
-        h.insert("x-crux-target", v);
+        h.insert(super::TARGET, v);
     }
     if let Some(v) = crate::telemetry::access::overhead_header(started.elapsed(), routed.upstream) {
-        h.insert("x-crux-overhead-ms", v);
+        h.insert(crate::telemetry::access::OVERHEAD, v);
     }
     resp
 }

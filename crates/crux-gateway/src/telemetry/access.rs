@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use futures_util::StreamExt as _;
 use metrics::Gauge;
@@ -18,6 +18,13 @@ pub use crate::telemetry::record::Finalize;
 use crate::telemetry::span_export::Spans;
 use crate::telemetry::spans::{RequestTrace, Served};
 use crate::telemetry::{SharedRecorder, Telemetry, catalog};
+
+/// The request id a caller may send and always gets back.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// A caller's session id for the access line.
+const SESSION_ID: HeaderName = HeaderName::from_static("x-session-id");
+/// The gateway's own time on a request, in milliseconds (set here, or by a stream's body when it commits).
+pub(crate) const OVERHEAD: HeaderName = HeaderName::from_static("x-crux-overhead-ms");
 
 tokio::task_local! {
     static SCOPE: Arc<RequestCtx>;
@@ -171,12 +178,12 @@ pub async fn serve(
     let started = Instant::now();
     let id = req
         .headers()
-        .get("x-request-id")
+        .get(&REQUEST_ID)
         .and_then(valid_id)
         .map_or_else(new_id, str::to_owned);
     let session = req
         .headers()
-        .get("x-session-id")
+        .get(&SESSION_ID)
         .and_then(valid_id)
         .map(str::to_owned);
     let path = crate::head(req.uri().path(), 256).to_owned();
@@ -252,9 +259,9 @@ fn finish_later(done: Done) {
 /// time waiting on the upstream. Returns that overhead when the request reached an upstream (the histogram's sample).
 fn set_headers(h: &mut HeaderMap, ctx: &RequestCtx, started: Instant) -> Option<Duration> {
     if let Ok(v) = HeaderValue::from_str(&ctx.id) {
-        h.insert("x-request-id", v);
+        h.insert(REQUEST_ID, v);
     }
-    if h.contains_key("x-crux-overhead-ms") {
+    if h.contains_key(&OVERHEAD) {
         return None;
     }
     let elapsed = started.elapsed();
@@ -265,7 +272,7 @@ fn set_headers(h: &mut HeaderMap, ctx: &RequestCtx, started: Instant) -> Option<
         .and_then(|f| f.as_ref().and_then(|f| f.upstream));
     let overhead = elapsed.saturating_sub(upstream.unwrap_or_default());
     if let Ok(v) = HeaderValue::from_str(&format!("{:.3}", ms(overhead))) {
-        h.insert("x-crux-overhead-ms", v);
+        h.insert(OVERHEAD, v);
     }
     upstream.map(|_| overhead)
 }

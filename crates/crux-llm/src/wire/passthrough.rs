@@ -4,6 +4,7 @@
 //! markers the core model has never heard of survive. Pure functions, no I/O.
 
 use bytes::Bytes;
+use http::HeaderName;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -74,14 +75,15 @@ pub fn asked_for_usage(body: &[u8]) -> bool {
         .is_some()
 }
 
-/// Request headers a same-wire call forwards upstream (lower-case names). Never the caller's auth.
-pub const FORWARDED_HEADERS: &[&str] = &[
-    "anthropic-beta",
-    "anthropic-version",
-    "openai-beta",
-    "idempotency-key",
-    "openai-organization",
-    "openai-project",
+/// Request headers a same-wire call forwards upstream. Never the caller's auth. Names, not strings: looking a
+/// `&str` up in a header map parses it into a name first, on every request.
+pub static FORWARDED_HEADERS: [HeaderName; 6] = [
+    HeaderName::from_static("anthropic-beta"),
+    HeaderName::from_static("anthropic-version"),
+    HeaderName::from_static("openai-beta"),
+    HeaderName::from_static("idempotency-key"),
+    HeaderName::from_static("openai-organization"),
+    HeaderName::from_static("openai-project"),
 ];
 
 #[cfg(test)]
