@@ -84,7 +84,7 @@ fn metrics(state: &AppState, o: &Outcome, cost: Option<f64>) {
         .get_or_init(|| {
             t.record(|| {
                 metrics::counter!(catalog::REQUESTS, "provider" => provider,
-            "model" => model.to_owned(), "route" => route, "status" => status)
+                    "model" => model.to_owned(), "route" => route, "status" => status)
             })
         })
         .increment(1);
@@ -125,7 +125,7 @@ fn metrics(state: &AppState, o: &Outcome, cost: Option<f64>) {
             cell.get_or_init(|| {
                 t.record(|| {
                     metrics::counter!(catalog::TOKENS, "kind" => kind,
-                    "provider" => provider, "model" => model.to_owned())
+                        "provider" => provider, "model" => model.to_owned())
                 })
             })
             .increment(n);
@@ -138,7 +138,7 @@ fn metrics(state: &AppState, o: &Outcome, cost: Option<f64>) {
             .get_or_init(|| {
                 t.record(|| {
                     metrics::counter!(catalog::COST, "provider" => provider,
-                    "model" => model.to_owned())
+                        "model" => model.to_owned())
                 })
             })
             .increment(micros);

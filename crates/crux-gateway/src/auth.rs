@@ -4,14 +4,14 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, HeaderName};
-
-/// Anthropic's key header (its SDKs send the key here instead of `Authorization`).
-const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 use secrecy::ExposeSecret;
 
 use crate::error::ApiError;
 use crate::keys::CachedKey;
 use crate::state::AppState;
+
+/// Anthropic's key header (its SDKs send the key here instead of `Authorization`).
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 
 /// Who is calling.
 #[derive(Debug, Clone)]
