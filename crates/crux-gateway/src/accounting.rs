@@ -143,9 +143,6 @@ fn metrics(state: &AppState, o: &Outcome, cost: Option<f64>) {
             })
             .increment(micros);
     }
-    if o.error.is_none() && o.retries.is_empty() && o.fallbacks == 0 && state.cache.is_none() {
-        return;
-    }
     t.record(|| {
         if let Some((code, _)) = &o.error {
             metrics::counter!(catalog::ERRORS, "provider" => provider, "route" => route,
